@@ -1,0 +1,9 @@
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE holidays;
+DROP TABLE procedures;
+DROP TABLE post_offices;
+DROP TABLE agencies;
+DROP TABLE wards;
+DROP TABLE provinces;
+DROP TABLE settings;

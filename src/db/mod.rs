@@ -1,0 +1,336 @@
+//! Storage: one diesel code path over SQLite (embedded default) and PostgreSQL.
+//!
+//! The backend is chosen from the URL scheme in our own r2d2 manager (SQLite accepts
+//! any string as a path, so trying backends in order would be a trap). Backend
+//! differences live in this module only. Models return [`StoreError`]; the HTTP layer
+//! maps it to problem+json.
+
+pub mod models;
+pub mod schema;
+pub mod seed;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Migrations per backend; the folders carry the same names (a test checks).
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// PostgreSQL twin of [`SQLITE_MIGRATIONS`].
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("unique constraint violated: {0}")]
+    UniqueViolation(String),
+    #[error("foreign key violated: {0}")]
+    ForeignKeyViolation(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::UniqueViolation(
+                    info.constraint_name()
+                        .or(info.column_name())
+                        .unwrap_or(info.message())
+                        .to_owned(),
+                )
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                StoreError::ForeignKeyViolation(
+                    info.column_name().unwrap_or("reference").to_owned(),
+                )
+            }
+            other => StoreError::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::PoolError> for StoreError {
+    fn from(e: r2d2::PoolError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// Where the database lives, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// A file path (created if missing).
+    Sqlite(String),
+    /// A libpq connection URL.
+    Postgres(String),
+}
+
+impl DbUrl {
+    /// Accepts `sqlite://PATH` and `postgres://…` / `postgresql://…`.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DbUrl::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() || path.contains(":memory:") {
+                return Err("sqlite:// needs a file path (an in-memory database would give each pooled connection its own)".into());
+            }
+            Ok(DbUrl::Sqlite(path.to_owned()))
+        } else {
+            Err(format!(
+                "unsupported DATABASE_URL scheme in {url:?}: use sqlite://PATH or postgres://…"
+            ))
+        }
+    }
+
+    /// The engine behind the URL.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbUrl::Sqlite(_) => Backend::Sqlite,
+            DbUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// r2d2 manager that builds the right variant from the URL.
+#[derive(Debug)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DbUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            DbUrl::Sqlite(path) => {
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                // Per connection: enforce references, wait for the writer instead of
+                // failing, fsync the WAL at every commit (no lost acknowledged write).
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// A pooled connection.
+pub type Conn = PooledConnection<Manager>;
+
+/// The storage handle shared by handlers and workers.
+///
+/// Blocking diesel work runs on tokio's blocking pool, never on the async workers.
+/// On SQLite, write transactions are serialised in-process: SQLite has one writer
+/// anyway, and queuing here avoids `SQLITE_BUSY` when a read transaction upgrades.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl Db {
+    /// Opens the pool (creating the SQLite file and switching it to WAL).
+    pub fn connect(url: &str, max_size: u32) -> Result<Self, String> {
+        let url = DbUrl::parse(url)?;
+        let backend = url.backend();
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(10))
+            .test_on_check_out(false)
+            .build(Manager { url })
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        let db = Self {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+        };
+        if backend == Backend::Sqlite {
+            let mut conn = db.conn().map_err(|e| e.to_string())?;
+            conn.batch_execute("PRAGMA journal_mode = WAL;")
+                .map_err(|e| format!("cannot switch SQLite to WAL: {e}"))?;
+        }
+        Ok(db)
+    }
+
+    /// The engine in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for synchronous callers (CLI, start-up).
+    pub fn conn(&self) -> Result<Conn, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Pool figures for `/metrics`: (open connections, idle connections, max size).
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.idle_connections, self.pool.max_size())
+    }
+
+    /// Runs the embedded migrations of the backend in use.
+    pub fn migrate(&self) -> Result<(), StoreError> {
+        let _guard = self.lock_writes();
+        let mut conn = self.conn()?;
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        if self.backend == Backend::Postgres {
+            // Two nodes starting together must not migrate at once.
+            conn.batch_execute("SELECT pg_advisory_lock(72201)")?;
+        }
+        let result = conn
+            .run_pending_migrations(migrations)
+            .map(|_| ())
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")));
+        if self.backend == Backend::Postgres {
+            conn.batch_execute("SELECT pg_advisory_unlock(72201)")?;
+        }
+        result
+    }
+
+    fn lock_writes(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        (self.backend == Backend::Sqlite)
+            .then(|| self.write_lock.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Runs `f` in a write transaction, synchronously.
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<StoreError> + From<DieselError>,
+    {
+        let _guard = self.lock_writes();
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConnection = &mut pooled;
+        conn.transaction(f)
+    }
+
+    /// Runs `f` with a connection on the blocking pool (reads).
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` in one transaction on the blocking pool: all of it commits or none.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + From<DieselError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write_blocking(f))
+            .await
+            .map_err(|e| StoreError::Other(format!("blocking task failed: {e}")))?
+    }
+}
+
+/// Now, as stored: naive UTC truncated to microseconds so both backends compare equal.
+pub fn now_utc() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_picks_the_backend() {
+        assert_eq!(
+            DbUrl::parse("sqlite://buuta.db").unwrap(),
+            DbUrl::Sqlite("buuta.db".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///var/lib/buuta.db").unwrap(),
+            DbUrl::Sqlite("/var/lib/buuta.db".into())
+        );
+        assert_eq!(
+            DbUrl::parse("postgres://postgres@127.0.0.1/x")
+                .unwrap()
+                .backend(),
+            Backend::Postgres
+        );
+        assert!(DbUrl::parse("postgresql://h/x").is_ok());
+        assert!(DbUrl::parse("mysql://h/x").is_err());
+        assert!(DbUrl::parse("buuta.db").is_err());
+        assert!(DbUrl::parse("sqlite://:memory:").is_err());
+    }
+
+    #[test]
+    fn migration_folders_pair_up() {
+        let names = |dir: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let root = env!("CARGO_MANIFEST_DIR");
+        let sqlite = names(&format!("{root}/migrations/sqlite"));
+        let postgres = names(&format!("{root}/migrations/postgres"));
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, postgres, "every migration needs a twin per backend");
+        for name in &sqlite {
+            for backend in ["sqlite", "postgres"] {
+                for file in ["up.sql", "down.sql"] {
+                    let p = format!("{root}/migrations/{backend}/{name}/{file}");
+                    assert!(std::path::Path::new(&p).exists(), "missing {p}");
+                }
+            }
+        }
+    }
+}

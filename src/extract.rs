@@ -1,0 +1,249 @@
+//! Request extractors whose every failure is a problem+json 4xx: JSON bodies
+//! (content type, 1 MiB limit, syntax vs field errors), query strings and paths.
+
+use crate::error::{ApiError, ErrorCode, FieldError};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// How much of an oversize body is read and dropped so the client sees our 413.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A JSON body parsed into `T`.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The parsed value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(ct) = req.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(ct) = ct.to_str() else { return false };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!(
+            "Dữ liệu gửi lên vượt quá giới hạn {} KiB",
+            BODY_LIMIT / 1024
+        ),
+    )
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "Nội dung phải là JSON (Content-Type: application/json)",
+                ));
+            }
+            let mut body = web::BytesMut::new();
+            let mut seen = 0usize;
+            let mut overflow = declared.is_some_and(|n| n > BODY_LIMIT);
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| {
+                    ApiError::new(ErrorCode::MalformedJson, "Không đọc được dữ liệu gửi lên")
+                })?;
+                seen += chunk.len();
+                if seen > BODY_LIMIT {
+                    overflow = true;
+                }
+                if overflow {
+                    if seen > DRAIN_LIMIT {
+                        break;
+                    }
+                    continue;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if overflow {
+                return Err(too_large());
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Parses a body, telling syntax errors (400) from field errors (422 naming the field).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => match de.end() {
+            Ok(()) => Ok(v),
+            Err(e) => Err(ApiError::new(
+                ErrorCode::MalformedJson,
+                format!(
+                    "Thừa dữ liệu sau JSON tại dòng {}, cột {}",
+                    e.line(),
+                    e.column()
+                ),
+            )),
+        },
+        Err(err) => {
+            let inner = err.inner();
+            if !inner.is_data() {
+                return Err(ApiError::new(
+                    ErrorCode::MalformedJson,
+                    format!(
+                        "JSON sai cú pháp tại dòng {}, cột {}",
+                        inner.line(),
+                        inner.column()
+                    ),
+                ));
+            }
+            Err(ApiError::validation(vec![data_error(
+                &err.path().to_string(),
+                &inner.to_string(),
+            )]))
+        }
+    }
+}
+
+fn data_error(path: &str, message: &str) -> FieldError {
+    let path = if path == "." { "" } else { path };
+    let join = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or("");
+        return FieldError::new(
+            join(name),
+            ErrorCode::ValidationFailed,
+            "Thiếu trường bắt buộc",
+        );
+    }
+    let field = if path.is_empty() { "body" } else { path };
+    let text = if message.starts_with("invalid type") {
+        let expected = message
+            .split("expected ")
+            .nth(1)
+            .unwrap_or("")
+            .split(" at line")
+            .next()
+            .unwrap_or("");
+        format!("Sai kiểu dữ liệu (cần {expected})")
+    } else if message.starts_with("unknown variant") {
+        let allowed = message
+            .split("expected ")
+            .nth(1)
+            .unwrap_or("")
+            .split(" at line")
+            .next()
+            .unwrap_or("");
+        format!(
+            "Giá trị không được phép (cho phép: {})",
+            allowed.replace('`', "")
+        )
+    } else {
+        "Giá trị không hợp lệ".to_owned()
+    };
+    FieldError::new(field, ErrorCode::ValidationFailed, text)
+}
+
+/// Error handler for `web::Query`: 400 `invalid_query`.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::new(
+        ErrorCode::InvalidQuery,
+        format!("Tham số truy vấn không hợp lệ: {err}"),
+    )
+    .into()
+}
+
+/// Error handler for `web::Path`: 400 `invalid_path`.
+pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::new(
+        ErrorCode::InvalidPath,
+        format!("Đường dẫn không hợp lệ: {err}"),
+    )
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        address: Address,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Address {
+        lat: f64,
+        kind: Kind,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Home,
+    }
+
+    #[test]
+    fn syntax_errors_are_400_malformed_json() {
+        for bad in [&b"{"[..], b"not json", b"", b"{\"name\": \"a\"} trailing"] {
+            let e = parse_json::<Body>(bad).unwrap_err();
+            assert_eq!(
+                e.code,
+                ErrorCode::MalformedJson,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn field_errors_name_the_field() {
+        let e =
+            parse_json::<Body>(br#"{"name":"a","address":{"lat":"x","kind":"home"}}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.errors[0].field, "address.lat");
+        let e = parse_json::<Body>(br#"{"name":"a","address":{"lat":1.0}}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "address.kind");
+        assert_eq!(e.errors[0].message, "Thiếu trường bắt buộc");
+        let e = parse_json::<Body>(br#"{"address":{"lat":1.0,"kind":"home"}}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "name");
+        let e =
+            parse_json::<Body>(br#"{"name":"a","address":{"lat":1.0,"kind":"car"}}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "address.kind");
+        assert!(e.errors[0].message.contains("home"));
+    }
+}

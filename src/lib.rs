@@ -1,0 +1,18 @@
+//! Buuta: home pickup and return of administrative dossiers through Vietnam's
+//! public postal service. See DESIGN.md for the picture, API.md for the contract.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod routes;
+pub mod routing;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod timefmt;
+pub mod validate;

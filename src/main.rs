@@ -1,0 +1,142 @@
+//! The `buuta` binary: thin; parses the command line and hands over.
+
+use buuta::auth::password;
+use buuta::config::Settings;
+use buuta::db::Db;
+use buuta::routes::users::{self, CreateUser};
+use buuta::startup::Application;
+use buuta::{bootstrap, telemetry};
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "buuta",
+    version,
+    about = "Buuta: dịch vụ bưu chính công ích tiếp nhận và trả hồ sơ tận nhà"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the pages (the default).
+    Serve,
+    /// Run the database migrations and load reference data, then exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a user.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long, env = "BUUTA_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        full_name: Option<String>,
+        #[arg(long)]
+        post_office_id: Option<i64>,
+        #[arg(long)]
+        agency_id: Option<i64>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(&cli.settings.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.settings),
+        Command::Migrate => migrate(&cli.settings),
+        Command::User { action } => user(&cli.settings, action),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lỗi: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let backend = settings.database_url.split("://").next().unwrap_or("").to_owned();
+        let bind = settings.bind.clone();
+        let app = Application::build(settings).await?;
+        let host = bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+        let base = format!("http://{host}:{}", app.port());
+        println!("Buuta đang chạy tại {base} (cơ sở dữ liệu: {backend})");
+        println!("  Tài liệu API: {base}/docs");
+        if app.boot.admin_created {
+            match &app.boot.generated_admin_password {
+                Some(pw) => println!("  Tài khoản quản trị: admin / {pw}  (mật khẩu tạo ngẫu nhiên, chỉ hiện một lần)"),
+                None => println!("  Tài khoản quản trị: admin / (mật khẩu từ BUUTA_ADMIN_PASSWORD)"),
+            }
+        }
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn migrate(settings: &Settings) -> Result<(), String> {
+    let db = Db::connect(&settings.database_url, 2)?;
+    bootstrap::run(&db, settings)?;
+    println!("Đã chạy xong migration và nạp dữ liệu danh mục.");
+    Ok(())
+}
+
+fn user(settings: &Settings, action: UserAction) -> Result<(), String> {
+    let UserAction::Create {
+        username,
+        role,
+        password: pw,
+        full_name,
+        post_office_id,
+        agency_id,
+    } = action;
+    let db = Db::connect(&settings.database_url, 2)?;
+    bootstrap::run(&db, settings)?;
+    let valid = users::validate(CreateUser {
+        full_name: full_name.unwrap_or_else(|| username.clone()),
+        username,
+        password: pw,
+        role,
+        post_office_id,
+        agency_id,
+        phone: None,
+    })
+    .map_err(|e| {
+        let fields: Vec<String> = e
+            .errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect();
+        format!("{} ({})", e.detail, fields.join("; "))
+    })?;
+    let mut new = valid.new;
+    new.password_hash = password::hash(&valid.password)?;
+    let created = db
+        .write_blocking(|c| users::insert(c, &new))
+        .map_err(|e| e.detail)?;
+    println!(
+        "Đã tạo người dùng {} (id {}, vai trò {})",
+        created.username, created.id, created.role
+    );
+    Ok(())
+}

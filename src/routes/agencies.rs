@@ -1,0 +1,115 @@
+//! Agencies: where dossiers are lodged.
+
+use super::admin_units::ward_province;
+use super::paging;
+use super::places::PlaceBody;
+use crate::auth::{AuthUser, Role};
+use crate::db::models::agencies::{self, AgencyFilter, NewAgency};
+use crate::db::now_utc;
+use crate::domain::text::fold;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::Json;
+use crate::routing::Routes;
+use crate::state::AppState;
+use crate::validate::Check;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+pub fn routes(r: &mut Routes) {
+    r.post("/api/v1/agencies", create)
+        .get("/api/v1/agencies", list)
+        .get("/api/v1/agencies/{id}", get);
+}
+
+/// Allowed agency levels.
+pub const LEVELS: [&str; 2] = ["province", "commune"];
+
+#[derive(Debug, Deserialize)]
+struct CreateAgency {
+    #[serde(flatten)]
+    place: PlaceBody,
+    level: String,
+    opening_hours: Option<String>,
+}
+
+async fn create(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    body: Json<CreateAgency>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Admin])?;
+    let body = body.into_inner();
+    let mut check = Check::new();
+    let place = body.place.check(&mut check);
+    let level = body.level.trim().to_owned();
+    if !LEVELS.contains(&level.as_str()) {
+        check.push(
+            "level",
+            ErrorCode::ValidationFailed,
+            "Cấp cơ quan phải là 'province' hoặc 'commune'",
+        );
+    }
+    let opening_hours = check.opt_line("opening_hours", body.opening_hours.as_deref(), 200);
+    check.finish()?;
+    let agency = state
+        .db
+        .write(move |c| -> Result<_, ApiError> {
+            let province_code = ward_province(c, "ward_code", &place.ward_code)?;
+            Ok(agencies::insert(
+                c,
+                &NewAgency {
+                    name_folded: fold(&place.name),
+                    name: place.name,
+                    level,
+                    ward_code: place.ward_code,
+                    province_code,
+                    address: place.address,
+                    lat: place.lat,
+                    lon: place.lon,
+                    opening_hours,
+                    created_at: now_utc(),
+                },
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(agency))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    province_code: Option<String>,
+    level: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (after_id, limit) = paging(q.limit, q.cursor.as_deref())?;
+    let q = q.into_inner();
+    let filter = AgencyFilter {
+        folded_query: fold(q.q.as_deref().unwrap_or("")),
+        province_code: q.province_code.filter(|s| !s.is_empty()),
+        level: q.level.filter(|s| !s.is_empty()),
+        after_id,
+        limit,
+    };
+    let page = state.db.read(move |c| agencies::list(c, &filter)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+async fn get(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let agency = state.db.read(move |c| agencies::find(c, id)).await?;
+    agency
+        .map(|a| HttpResponse::Ok().json(a))
+        .ok_or_else(|| ApiError::not_found("cơ quan"))
+}

@@ -1,0 +1,71 @@
+//! HTTP handlers, one module per resource. Handlers are thin: parse into domain
+//! types, authorise, call the store, map errors.
+
+pub mod admin_units;
+pub mod agencies;
+pub mod auth;
+pub mod docs;
+pub mod health;
+pub mod holidays;
+pub mod places;
+pub mod post_offices;
+pub mod procedures;
+pub mod users;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::routing::Routes;
+
+/// Default page size of cursor-paged lists.
+pub const DEFAULT_LIMIT: i64 = 50;
+/// Largest page a client may ask for.
+pub const MAX_LIMIT: i64 = 500;
+
+/// Every route the service answers. The only place routes are added.
+pub fn all_routes() -> Routes {
+    let mut r = Routes::default();
+    health::routes(&mut r);
+    docs::routes(&mut r);
+    auth::routes(&mut r);
+    users::routes(&mut r);
+    admin_units::routes(&mut r);
+    agencies::routes(&mut r);
+    post_offices::routes(&mut r);
+    procedures::routes(&mut r);
+    holidays::routes(&mut r);
+    r
+}
+
+/// Resolves `?limit=&cursor=` into `(after_id, limit)`.
+pub fn paging(limit: Option<i64>, cursor: Option<&str>) -> Result<(i64, i64), ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!("limit phải nằm trong khoảng 1–{MAX_LIMIT}"),
+        ));
+    }
+    let after = match cursor {
+        None | Some("") => 0,
+        Some(c) => c
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 0)
+            .ok_or_else(|| ApiError::new(ErrorCode::InvalidQuery, "cursor không hợp lệ"))?,
+    };
+    Ok((after, limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_defaults_and_bounds() {
+        assert_eq!(paging(None, None).unwrap(), (0, 50));
+        assert_eq!(paging(Some(500), Some("42")).unwrap(), (42, 500));
+        assert!(paging(Some(0), None).is_err());
+        assert!(paging(Some(501), None).is_err());
+        assert!(paging(None, Some("abc")).is_err());
+        assert!(paging(None, Some("-1")).is_err());
+    }
+}

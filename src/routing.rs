@@ -1,0 +1,95 @@
+//! The route table: the one way routes are registered, so the list of what is
+//! served can be compared with `api-spec/openapi.yaml` (a test holds them together).
+
+use crate::error::{ApiError, ErrorCode};
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, HttpResponse, Responder, Route};
+
+/// Routes to be registered, remembered with their method and path template.
+#[derive(Default)]
+pub struct Routes {
+    entries: Vec<(Method, &'static str, Route)>,
+}
+
+impl Routes {
+    /// Adds a route.
+    pub fn add<F, Args>(&mut self, method: Method, path: &'static str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.entries
+            .push((method.clone(), path, web::method(method).to(handler)));
+        self
+    }
+
+    /// Adds a GET route.
+    pub fn get<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(Method::GET, path, handler)
+    }
+
+    /// Adds a POST route.
+    pub fn post<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(Method::POST, path, handler)
+    }
+
+    /// Adds a PUT route.
+    pub fn put<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(Method::PUT, path, handler)
+    }
+
+    /// `(METHOD, path)` of every route, in registration order.
+    pub fn list(&self) -> Vec<(String, String)> {
+        self.entries
+            .iter()
+            .map(|(m, p, _)| (m.to_string(), (*p).to_owned()))
+            .collect()
+    }
+
+    /// Registers one resource per path holding all its methods; another method on a
+    /// known path answers 405 problem+json.
+    pub fn register(self, cfg: &mut web::ServiceConfig) {
+        let mut by_path: Vec<(&'static str, Vec<Route>)> = Vec::new();
+        for (_, path, route) in self.entries {
+            match by_path.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, routes)) => routes.push(route),
+                None => by_path.push((path, vec![route])),
+            }
+        }
+        for (path, routes) in by_path {
+            let mut resource = web::resource(path);
+            for route in routes {
+                resource = resource.route(route);
+            }
+            cfg.service(resource.default_service(web::to(method_not_allowed)));
+        }
+    }
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "Đường dẫn này không hỗ trợ phương thức đã dùng",
+    ))
+}
+
+/// Fallback for unknown paths: 404 problem+json.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::NotFound, "Không có đường dẫn này"))
+}

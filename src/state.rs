@@ -1,0 +1,12 @@
+//! What every handler can reach: storage, settings, limiters.
+
+use crate::auth::limiter::FailureLimiter;
+use crate::config::Settings;
+use crate::db::Db;
+
+/// Shared application state (behind `web::Data`).
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub login_limiter: FailureLimiter,
+}
