@@ -96,37 +96,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// Parses a body, telling syntax errors (400) from field errors (422 naming the field).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize(&mut de) {
-        Ok(v) => match de.end() {
-            Ok(()) => Ok(v),
-            Err(e) => Err(ApiError::new(
-                ErrorCode::MalformedJson,
-                format!(
-                    "Thừa dữ liệu sau JSON tại dòng {}, cột {}",
-                    e.line(),
-                    e.column()
-                ),
-            )),
-        },
-        Err(err) => {
-            let inner = err.inner();
-            if !inner.is_data() {
-                return Err(ApiError::new(
-                    ErrorCode::MalformedJson,
-                    format!(
-                        "JSON sai cú pháp tại dòng {}, cột {}",
-                        inner.line(),
-                        inner.column()
-                    ),
-                ));
-            }
-            Err(ApiError::validation(vec![data_error(
-                &err.path().to_string(),
-                &inner.to_string(),
-            )]))
-        }
-    }
+    // Syntax first, whatever the target type, so `{` into a list is still a 400.
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("JSON sai cú pháp tại dòng {}, cột {}", e.line(), e.column()),
+        )
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        ApiError::validation(vec![data_error(
+            &err.path().to_string(),
+            &err.inner().to_string(),
+        )])
+    })
 }
 
 fn data_error(path: &str, message: &str) -> FieldError {
@@ -219,7 +201,12 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_400_malformed_json() {
-        for bad in [&b"{"[..], b"not json", b"", b"{\"name\": \"a\"} trailing"] {
+        for bad in [
+            &b"{"[..],
+            b"not json",
+            b"",
+            br#"{"name":"a","address":{"lat":1.0,"kind":"home"}} trailing"#,
+        ] {
             let e = parse_json::<Body>(bad).unwrap_err();
             assert_eq!(
                 e.code,

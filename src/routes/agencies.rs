@@ -26,8 +26,11 @@ pub const LEVELS: [&str; 2] = ["province", "commune"];
 
 #[derive(Debug, Deserialize)]
 struct CreateAgency {
-    #[serde(flatten)]
-    place: PlaceBody,
+    name: String,
+    ward_code: String,
+    address: String,
+    lat: f64,
+    lon: f64,
     level: String,
     opening_hours: Option<String>,
 }
@@ -40,7 +43,14 @@ async fn create(
     auth.require(&[Role::Admin])?;
     let body = body.into_inner();
     let mut check = Check::new();
-    let place = body.place.check(&mut check);
+    let place = PlaceBody {
+        name: body.name,
+        ward_code: body.ward_code,
+        address: body.address,
+        lat: body.lat,
+        lon: body.lon,
+    }
+    .check(&mut check);
     let level = body.level.trim().to_owned();
     if !LEVELS.contains(&level.as_str()) {
         check.push(

@@ -1,0 +1,220 @@
+//! Test harness: the real app on port 0 with a fresh database per test, SQLite
+//! always and PostgreSQL when `TEST_DATABASE_URL` names a server.
+
+use buuta::config::Settings;
+use buuta::startup::Application;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+/// Password of the first admin in every test app.
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+/// Signing secret of every test app (tests forge tokens with it).
+pub const JWT_SECRET: &str = "test-secret-for-buuta-integration-tests";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running app and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pg_database: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+fn pg_server_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// `postgres://…/olddb?x` → `postgres://…/newdb?x`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{host_part}/{name}{query}")
+}
+
+impl TestApp {
+    /// Starts an app on `backend`; `None` when PostgreSQL is asked for but not configured.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like [`spawn`](Self::spawn), letting the test adjust the settings.
+    pub async fn spawn_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, pg_database) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/buuta.db", dir.path().display()), None),
+            Backend::Postgres => {
+                let Some(server) = pg_server_url() else {
+                    eprintln!("TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+                    return None;
+                };
+                let name = format!("buuta_t_{}", buuta::bootstrap::random_hex(8));
+                let admin = server.clone();
+                let create = name.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut c =
+                        PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
+                    c.batch_execute(&format!("CREATE DATABASE {create}"))
+                        .expect("create test database");
+                })
+                .await
+                .unwrap();
+                (with_database(&server, &name), Some((server, name)))
+            }
+        };
+        let mut settings = Settings::for_database(&url);
+        settings.admin_password = Some(ADMIN_PASSWORD.into());
+        settings.jwt_secret = Some(JWT_SECRET.into());
+        settings.db_pool_size = 4;
+        adjust(&mut settings);
+        let app = Application::build(settings).await.expect("app builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Some(TestApp {
+            base,
+            client: Client::new(),
+            pg_database,
+            _dir: dir,
+        })
+    }
+
+    /// Sends a request with an optional token and JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// GET with a token; returns status and JSON (Null when the body is not JSON).
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        into_json(self.send(Method::GET, path, Some(token), None).await).await
+    }
+
+    /// POST JSON with a token.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        into_json(self.send(Method::POST, path, Some(token), Some(body)).await).await
+    }
+
+    /// Logs in and returns the whole answer.
+    pub async fn login_raw(&self, username: &str, password: &str) -> (StatusCode, Value) {
+        into_json(
+            self.send(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(&json!({"username": username, "password": password})),
+            )
+            .await,
+        )
+        .await
+    }
+
+    /// Logs in and returns the access token (panics on failure).
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let (status, body) = self.login_raw(username, password).await;
+        assert_eq!(status, StatusCode::OK, "login {username}: {body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The admin's access token.
+    pub async fn admin(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.pg_database.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(mut c) = PgConnection::establish(&server) {
+                    let _ =
+                        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// Status and JSON body of a response (Null when not JSON).
+pub async fn into_json(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Asserts a problem+json error with the given status and code.
+pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+/// Runs each listed `async fn name(Backend)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )*
+        }
+    };
+}
+
+#[test]
+fn database_url_rewrite() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://h/test?sslmode=disable", "y"),
+        "postgres://h/y?sslmode=disable"
+    );
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real app over HTTP, one fresh database per test.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod health;
+mod reference;
+mod spec;
