@@ -13,6 +13,8 @@ pub struct Boot {
     /// Set when the admin was created now with a generated password.
     pub generated_admin_password: Option<String>,
     pub admin_created: bool,
+    /// Set when the demo province was loaded now.
+    pub demo_loaded: bool,
 }
 
 /// A random secret of 32 bytes, hex-encoded.
@@ -25,7 +27,7 @@ pub fn random_hex(bytes: usize) -> String {
 /// Runs every start-up step; safe to run again (each step checks what is there).
 pub fn run(db: &Db, settings: &Settings) -> Result<Boot, String> {
     db.migrate().map_err(|e| e.to_string())?;
-    db.write_blocking(|c| seed::load_admin_units(c))
+    db.write_blocking(seed::load_admin_units)
         .map_err(|e: StoreError| format!("cannot load administrative units: {e}"))?;
 
     let jwt_secret = match settings.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
@@ -42,10 +44,18 @@ pub fn run(db: &Db, settings: &Settings) -> Result<Boot, String> {
     };
 
     let (admin_created, generated_admin_password) = ensure_admin(db, settings)?;
+    let demo_loaded = if settings.demo_enabled() {
+        let hash = crate::demo::password_hash()?;
+        db.write_blocking(|c| crate::demo::load(c, &hash))
+            .map_err(|e: StoreError| format!("cannot load the demo data: {e}"))?
+    } else {
+        false
+    };
     Ok(Boot {
         jwt_secret,
         generated_admin_password,
         admin_created,
+        demo_loaded,
     })
 }
 

@@ -90,6 +90,12 @@ fn serve(settings: Settings) -> Result<(), String> {
                 None => println!("  Tài khoản quản trị: admin / (mật khẩu từ BUUTA_ADMIN_PASSWORD)"),
             }
         }
+        if app.boot.demo_loaded {
+            println!("  Dữ liệu mẫu tỉnh Đồng Tháp đã được nạp. Tài khoản mẫu (mật khẩu: {}):", buuta::demo::DEMO_PASSWORD);
+            for (username, role, who) in buuta::demo::DEMO_USERS {
+                println!("    {username:<10} {role:<11} {who}");
+            }
+        }
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
 }

@@ -2,7 +2,8 @@
 //! served can be compared with `api-spec/openapi.yaml` (a test holds them together).
 
 use crate::error::{ApiError, ErrorCode};
-use actix_web::http::Method;
+use actix_web::http::{header, Method};
+use actix_web::ResponseError;
 use actix_web::{web, FromRequest, Handler, HttpResponse, Responder, Route};
 
 /// Routes to be registered, remembered with their method and path template.
@@ -65,28 +66,40 @@ impl Routes {
     /// Registers one resource per path holding all its methods; another method on a
     /// known path answers 405 problem+json.
     pub fn register(self, cfg: &mut web::ServiceConfig) {
-        let mut by_path: Vec<(&'static str, Vec<Route>)> = Vec::new();
-        for (_, path, route) in self.entries {
-            match by_path.iter_mut().find(|(p, _)| *p == path) {
-                Some((_, routes)) => routes.push(route),
-                None => by_path.push((path, vec![route])),
+        let mut by_path: Vec<(&'static str, Vec<String>, Vec<Route>)> = Vec::new();
+        for (method, path, route) in self.entries {
+            match by_path.iter_mut().find(|(p, _, _)| *p == path) {
+                Some((_, methods, routes)) => {
+                    methods.push(method.to_string());
+                    routes.push(route);
+                }
+                None => by_path.push((path, vec![method.to_string()], vec![route])),
             }
         }
-        for (path, routes) in by_path {
+        for (path, methods, routes) in by_path {
             let mut resource = web::resource(path);
             for route in routes {
                 resource = resource.route(route);
             }
-            cfg.service(resource.default_service(web::to(method_not_allowed)));
+            let allow = methods.join(", ");
+            cfg.service(resource.default_service(web::to(move || {
+                let allow = allow.clone();
+                async move { method_not_allowed(&allow) }
+            })));
         }
     }
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
+fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut res = ApiError::new(
         ErrorCode::MethodNotAllowed,
-        "Đường dẫn này không hỗ trợ phương thức đã dùng",
-    ))
+        format!("Đường dẫn này chỉ hỗ trợ: {allow}"),
+    )
+    .error_response();
+    if let Ok(value) = header::HeaderValue::from_str(allow) {
+        res.headers_mut().insert(header::ALLOW, value);
+    }
+    res
 }
 
 /// Fallback for unknown paths: 404 problem+json.

@@ -1,12 +1,12 @@
 //! The life of a dossier: its statuses, its tasks, and the events that move them.
 //!
-//! A dossier's status is the fold of its events ([`fold`]), starting at `requested`.
-//! [`apply`] is the one place that says which event may happen in which status; the
-//! task-level machine ([`apply_task`], [`apply_task_action`]) guards each courier stop.
-//! A rejected event changes nothing and comes back as a [`TransitionError`] (HTTP 409).
+//! A dossier's status is the fold of its events (`fold`), starting at `requested`.
+//! `apply` is the one place that says which event may happen in which status; the
+//! task-level machine (`apply_task`, `apply_task_action`) guards each courier stop.
+//! A rejected event changes nothing and comes back as a `TransitionError` (HTTP 409).
 //!
 //! Choices worth knowing:
-//! - **Legs.** `service` and `return_method` decide the legs ([`Ctx`]): a send leg
+//! - **Legs.** `service` and `return_method` decide the legs (`Ctx`): a send leg
 //!   (pickup + dropoff) unless `service = return`; a home return leg (collect +
 //!   deliver) only when `service != send` and `return_method = home`. Events of a leg
 //!   the dossier does not have are refused whatever the status.
@@ -25,13 +25,18 @@
 //!   the citizen may also bring the documents to the desk (`received`), or the agency
 //!   may close the case (`result_ready`). The caller cancels the open tasks then.
 //! - **Delivery attempts.** Up to `max_delivery_attempts` failures; after the last the
-//!   result is held at the post office (`held_at_post_office`, status unchanged) and
-//!   a further failure is refused. Handing it over at the post-office counter is a
+//!   result is held at the post office (the caller records `held_at_post_office` when
+//!   `AttemptLimits::allows_retry` turns false; status unchanged) and a further
+//!   failure is refused. Handing it over at the post-office counter is a
 //!   `delivered` with the receiver's identity as proof.
 //! - **Counter.** Without a home return leg the dossier waits at `result_ready` and
 //!   ends with `handed_over_at_counter`.
 //! - `handed_over` (courier) and `received` (clerk) both mean "lodged at the agency";
 //!   either may come first (the courier app syncs late), the second is a no-op.
+//! - **Assignments are plans.** `assigned`/`unassigned` change the status only for the
+//!   first pickup (`requested` ⇄ `scheduled`). When a picked-up dossier physically
+//!   changes hands (another courier, an overnight stay at the post office) the caller
+//!   records `transferred`, which makes it `in_transit`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -557,6 +562,7 @@ pub fn fold<'a>(
         })
 }
 
+/// The rule book itself, without the error's context.
 fn next_status(
     status: DossierStatus,
     event: &DossierEvent,
@@ -581,8 +587,8 @@ fn next_status(
             (K::Pickup, S::Requested) => Ok(S::Scheduled),
             (K::Pickup, S::Scheduled | S::SupplementRequired) => unchanged,
             (K::Dropoff, S::Requested | S::Scheduled | S::SupplementRequired) => unchanged,
-            // A new courier for a dossier already picked up: it changes hands.
-            (K::Dropoff, S::PickedUp | S::InTransit) => Ok(S::InTransit),
+            // Planning only; the physical hand-over between couriers is `transferred`.
+            (K::Dropoff, S::PickedUp | S::InTransit) => unchanged,
             (K::Collect, S::ResultReady) => unchanged,
             (K::Deliver, S::ResultReady | S::OutForDelivery) => unchanged,
             _ => Err(R::OutOfOrder),
@@ -692,9 +698,9 @@ fn failed(
         (K::Pickup, S::SupplementRequired) if attempt > limits.max_pickup_attempts => {
             Err(RejectReason::AttemptsExhausted(limits.max_pickup_attempts))
         }
-        (K::Deliver, S::OutForDelivery) if attempt > limits.max_delivery_attempts => {
-            Err(RejectReason::AttemptsExhausted(limits.max_delivery_attempts))
-        }
+        (K::Deliver, S::OutForDelivery) if attempt > limits.max_delivery_attempts => Err(
+            RejectReason::AttemptsExhausted(limits.max_delivery_attempts),
+        ),
         (K::Pickup, S::Scheduled | S::SupplementRequired)
         | (K::Dropoff, S::PickedUp | S::InTransit)
         | (K::Collect, S::ResultReady)
@@ -812,16 +818,27 @@ mod tests {
     #[test]
     fn other_enums_round_trip() {
         round_trips(Service::ALL, Service::as_str, Service::label_vi);
-        round_trips(ReturnMethod::ALL, ReturnMethod::as_str, ReturnMethod::label_vi);
+        round_trips(
+            ReturnMethod::ALL,
+            ReturnMethod::as_str,
+            ReturnMethod::label_vi,
+        );
         round_trips(TaskKind::ALL, TaskKind::as_str, TaskKind::label_vi);
         round_trips(TaskStatus::ALL, TaskStatus::as_str, TaskStatus::label_vi);
         round_trips(FailReason::ALL, FailReason::as_str, FailReason::label_vi);
         round_trips(Outcome::ALL, Outcome::as_str, Outcome::label_vi);
-        round_trips(TaskEventType::ALL, TaskEventType::as_str, TaskEventType::label_vi);
+        round_trips(
+            TaskEventType::ALL,
+            TaskEventType::as_str,
+            TaskEventType::label_vi,
+        );
         round_trips(TaskAction::ALL, TaskAction::as_str, TaskAction::label_vi);
         assert_eq!(Service::parse("return"), Ok(Service::Return));
         assert!("Return".parse::<Service>().is_err());
-        assert_eq!(FailReason::IncompleteDocuments.as_str(), "incomplete_documents");
+        assert_eq!(
+            FailReason::IncompleteDocuments.as_str(),
+            "incomplete_documents"
+        );
     }
 
     fn ctx(service: Service, method: ReturnMethod) -> Ctx {
@@ -857,7 +874,12 @@ mod tests {
             ("unassign_collect", E::Unassigned { task: K::Collect }),
             ("unassign_deliver", E::Unassigned { task: K::Deliver }),
             ("reschedule", E::Rescheduled { window: window() }),
-            ("cancel", E::Cancelled { reason: "Người dân đổi ý".into() }),
+            (
+                "cancel",
+                E::Cancelled {
+                    reason: "Người dân đổi ý".into(),
+                },
+            ),
             ("arrive_pickup", E::Arrived { task: K::Pickup }),
             ("arrive_dropoff", E::Arrived { task: K::Dropoff }),
             ("arrive_collect", E::Arrived { task: K::Collect }),
@@ -876,7 +898,12 @@ mod tests {
             ("handed_over", E::HandedOver),
             ("received", E::Received),
             ("supplement_required", E::SupplementRequired),
-            ("result_ready", E::ResultReady { outcome: Outcome::Approved }),
+            (
+                "result_ready",
+                E::ResultReady {
+                    outcome: Outcome::Approved,
+                },
+            ),
             ("collected", E::Collected),
             ("delivered", E::Delivered),
             ("held_at_post_office", E::HeldAtPostOffice),
@@ -904,7 +931,7 @@ mod tests {
         (S::Scheduled, "fail_pickup_1", S::Scheduled),
         (S::Scheduled, "fail_pickup_3", S::Cancelled),
         (S::Scheduled, "fail_pickup_4", S::Cancelled),
-        (S::PickedUp, "assign_dropoff", S::InTransit),
+        (S::PickedUp, "assign_dropoff", S::PickedUp),
         (S::PickedUp, "arrive_dropoff", S::PickedUp),
         (S::PickedUp, "fail_dropoff_1", S::PickedUp),
         (S::PickedUp, "transferred", S::InTransit),
@@ -920,15 +947,43 @@ mod tests {
         (S::AtAgency, "received", S::AtAgency),
         (S::AtAgency, "supplement_required", S::SupplementRequired),
         (S::AtAgency, "result_ready", S::ResultReady),
-        (S::SupplementRequired, "assign_pickup", S::SupplementRequired),
-        (S::SupplementRequired, "assign_dropoff", S::SupplementRequired),
-        (S::SupplementRequired, "unassign_pickup", S::SupplementRequired),
-        (S::SupplementRequired, "unassign_dropoff", S::SupplementRequired),
+        (
+            S::SupplementRequired,
+            "assign_pickup",
+            S::SupplementRequired,
+        ),
+        (
+            S::SupplementRequired,
+            "assign_dropoff",
+            S::SupplementRequired,
+        ),
+        (
+            S::SupplementRequired,
+            "unassign_pickup",
+            S::SupplementRequired,
+        ),
+        (
+            S::SupplementRequired,
+            "unassign_dropoff",
+            S::SupplementRequired,
+        ),
         (S::SupplementRequired, "reschedule", S::SupplementRequired),
-        (S::SupplementRequired, "arrive_pickup", S::SupplementRequired),
+        (
+            S::SupplementRequired,
+            "arrive_pickup",
+            S::SupplementRequired,
+        ),
         (S::SupplementRequired, "picked_up", S::PickedUp),
-        (S::SupplementRequired, "fail_pickup_1", S::SupplementRequired),
-        (S::SupplementRequired, "fail_pickup_3", S::SupplementRequired),
+        (
+            S::SupplementRequired,
+            "fail_pickup_1",
+            S::SupplementRequired,
+        ),
+        (
+            S::SupplementRequired,
+            "fail_pickup_3",
+            S::SupplementRequired,
+        ),
         (S::SupplementRequired, "received", S::AtAgency),
         (S::SupplementRequired, "result_ready", S::ResultReady),
     ];
@@ -985,7 +1040,11 @@ mod tests {
             let ctx = ctx(service, method);
             let allowed = tables.concat();
             for row in &allowed {
-                assert!(samples.iter().any(|(n, _)| *n == row.1), "no sample {}", row.1);
+                assert!(
+                    samples.iter().any(|(n, _)| *n == row.1),
+                    "no sample {}",
+                    row.1
+                );
             }
             let mut accepted = 0;
             for &status in S::ALL {
@@ -1003,13 +1062,20 @@ mod tests {
                         }
                         (None, Ok(next)) => panic!("{case} should be refused, gave {next}"),
                         (None, Err(e)) => {
-                            assert_eq!((e.subject, e.state, e.event), ("dossier", status.as_str(), event.name()));
+                            assert_eq!(
+                                (e.subject, e.state, e.event),
+                                ("dossier", status.as_str(), event.name())
+                            );
                         }
                     }
                     pairs += 1;
                 }
             }
-            assert_eq!(accepted, allowed.len(), "{service}/{method}: duplicate rows");
+            assert_eq!(
+                accepted,
+                allowed.len(),
+                "{service}/{method}: duplicate rows"
+            );
         }
         assert_eq!(pairs, 5 * 10 * 33);
     }
@@ -1029,25 +1095,69 @@ mod tests {
         let cases = [
             (S::PickedUp, cancel(), both, R::CancelAfterPickup),
             (S::SupplementRequired, cancel(), both, R::CancelAfterPickup),
-            (S::OutForDelivery, cancel(), result_only, R::CancelAfterCollection),
+            (
+                S::OutForDelivery,
+                cancel(),
+                result_only,
+                R::CancelAfterCollection,
+            ),
             (S::Completed, cancel(), both, R::Closed),
             (S::Cancelled, E::Received, both, R::Closed),
-            (S::Requested, E::Assigned { task: K::Pickup }, result_only, R::NoSendLeg),
+            (
+                S::Requested,
+                E::Assigned { task: K::Pickup },
+                result_only,
+                R::NoSendLeg,
+            ),
             (S::ResultReady, E::Collected, counter, R::NoReturnLeg),
-            (S::ResultReady, E::HandedOverAtCounter, both, R::ResultGoesHome),
+            (
+                S::ResultReady,
+                E::HandedOverAtCounter,
+                both,
+                R::ResultGoesHome,
+            ),
             (S::Requested, E::PickedUp, both, R::NoCourier),
             (S::Requested, fail(K::Pickup, 1), both, R::NoCourier),
-            (S::Requested, E::Unassigned { task: K::Pickup }, both, R::NoCourier),
-            (S::PickedUp, E::Unassigned { task: K::Dropoff }, both, R::WithCourier),
-            (S::OutForDelivery, E::Unassigned { task: K::Deliver }, both, R::WithCourier),
+            (
+                S::Requested,
+                E::Unassigned { task: K::Pickup },
+                both,
+                R::NoCourier,
+            ),
+            (
+                S::PickedUp,
+                E::Unassigned { task: K::Dropoff },
+                both,
+                R::WithCourier,
+            ),
+            (
+                S::OutForDelivery,
+                E::Unassigned { task: K::Deliver },
+                both,
+                R::WithCourier,
+            ),
             (S::Scheduled, fail(K::Pickup, 0), both, R::BadAttempt),
-            (S::OutForDelivery, fail(K::Deliver, 4), both, R::AttemptsExhausted(3)),
-            (S::SupplementRequired, fail(K::Pickup, 4), both, R::AttemptsExhausted(3)),
+            (
+                S::OutForDelivery,
+                fail(K::Deliver, 4),
+                both,
+                R::AttemptsExhausted(3),
+            ),
+            (
+                S::SupplementRequired,
+                fail(K::Pickup, 4),
+                both,
+                R::AttemptsExhausted(3),
+            ),
             (S::Requested, E::Received, both, R::OutOfOrder),
             (S::AtAgency, E::Delivered, both, R::OutOfOrder),
         ];
         for (status, event, ctx, want) in cases {
-            assert_eq!(reason(status, event.clone(), &ctx), want, "{status} + {event:?}");
+            assert_eq!(
+                reason(status, event.clone(), &ctx),
+                want,
+                "{status} + {event:?}"
+            );
         }
         let err = apply(S::PickedUp, &cancel(), &both).unwrap_err();
         assert_eq!(
@@ -1061,11 +1171,18 @@ mod tests {
         let limits: AttemptLimits = serde_json::from_str("{}").unwrap();
         assert_eq!(limits, AttemptLimits::default());
         let strict: AttemptLimits =
-            serde_json::from_str(r#"{"max_pickup_attempts": 1, "max_delivery_attempts": 5}"#).unwrap();
+            serde_json::from_str(r#"{"max_pickup_attempts": 1, "max_delivery_attempts": 5}"#)
+                .unwrap();
         assert!(serde_json::from_str::<AttemptLimits>(r#"{"max_attempts": 1}"#).is_err());
         let ctx = Ctx::new(Service::Both, ReturnMethod::Home, strict).unwrap();
-        assert_eq!(apply(S::Scheduled, &fail(K::Pickup, 1), &ctx), Ok(S::Cancelled));
-        assert_eq!(apply(S::OutForDelivery, &fail(K::Deliver, 5), &ctx), Ok(S::OutForDelivery));
+        assert_eq!(
+            apply(S::Scheduled, &fail(K::Pickup, 1), &ctx),
+            Ok(S::Cancelled)
+        );
+        assert_eq!(
+            apply(S::OutForDelivery, &fail(K::Deliver, 5), &ctx),
+            Ok(S::OutForDelivery)
+        );
         assert!(apply(S::OutForDelivery, &fail(K::Deliver, 6), &ctx).is_err());
 
         let d = AttemptLimits::default();
@@ -1077,7 +1194,11 @@ mod tests {
     #[test]
     fn service_choice_is_checked_once() {
         assert_eq!(
-            Ctx::new(Service::Return, ReturnMethod::Counter, AttemptLimits::default()),
+            Ctx::new(
+                Service::Return,
+                ReturnMethod::Counter,
+                AttemptLimits::default()
+            ),
             Err(ServiceChoiceError::NothingToCarry)
         );
         let legs = |s: Service, m| (s.has_send_leg(), s.result_goes_home(m));
@@ -1094,11 +1215,18 @@ mod tests {
             json,
             serde_json::json!({"type": "failed", "task": "pickup", "reason": "not_home", "attempt": 2})
         );
-        assert_eq!(serde_json::to_value(DossierEvent::PickedUp).unwrap(), serde_json::json!({"type": "picked_up"}));
+        assert_eq!(
+            serde_json::to_value(DossierEvent::PickedUp).unwrap(),
+            serde_json::json!({"type": "picked_up"})
+        );
         for (name, event) in samples() {
             let json = serde_json::to_value(&event).unwrap();
             assert_eq!(json["type"], event.name(), "{name}");
-            assert_eq!(serde_json::from_value::<DossierEvent>(json).unwrap(), event, "{name}");
+            assert_eq!(
+                serde_json::from_value::<DossierEvent>(json).unwrap(),
+                event,
+                "{name}"
+            );
         }
     }
 
@@ -1109,7 +1237,9 @@ mod tests {
     #[test]
     fn fold_walks_the_whole_life() {
         use DossierEvent as E;
-        let result = E::ResultReady { outcome: Outcome::Approved };
+        let result = E::ResultReady {
+            outcome: Outcome::Approved,
+        };
         let door_to_door = [
             E::Assigned { task: K::Pickup },
             E::Arrived { task: K::Pickup },
@@ -1147,11 +1277,20 @@ mod tests {
         let result_only = ctx(Service::Return, ReturnMethod::Home);
         let lodged = [E::Received, result.clone(), E::Collected, E::Delivered];
         assert_eq!(run(&lodged, &result_only), Ok(S::Completed));
-        assert_eq!(run(&[result.clone()], &result_only), Ok(S::ResultReady));
+        assert_eq!(
+            run(std::slice::from_ref(&result), &result_only),
+            Ok(S::ResultReady)
+        );
 
         // Send only: tracking continues until the counter hand-over.
         let send_only = ctx(Service::Send, ReturnMethod::Home);
-        let send = [E::Assigned { task: K::Pickup }, E::PickedUp, E::HandedOver, result, E::HandedOverAtCounter];
+        let send = [
+            E::Assigned { task: K::Pickup },
+            E::PickedUp,
+            E::HandedOver,
+            result,
+            E::HandedOverAtCounter,
+        ];
         assert_eq!(run(&send, &send_only), Ok(S::Completed));
     }
 
@@ -1159,16 +1298,28 @@ mod tests {
     fn failed_attempts_cancel_or_hold() {
         use DossierEvent as E;
         let assign = E::Assigned { task: K::Pickup };
-        let two_fail_then_pickup = [assign.clone(), fail(K::Pickup, 1), fail(K::Pickup, 2), E::PickedUp];
+        let two_fail_then_pickup = [
+            assign.clone(),
+            fail(K::Pickup, 1),
+            fail(K::Pickup, 2),
+            E::PickedUp,
+        ];
         assert_eq!(run(&two_fail_then_pickup, &both_home()), Ok(S::PickedUp));
-        let three_fail = [assign.clone(), fail(K::Pickup, 1), fail(K::Pickup, 2), fail(K::Pickup, 3)];
+        let three_fail = [
+            assign.clone(),
+            fail(K::Pickup, 1),
+            fail(K::Pickup, 2),
+            fail(K::Pickup, 3),
+        ];
         assert_eq!(run(&three_fail, &both_home()), Ok(S::Cancelled));
 
         let mut held = vec![
             assign,
             E::PickedUp,
             E::HandedOver,
-            E::ResultReady { outcome: Outcome::Rejected },
+            E::ResultReady {
+                outcome: Outcome::Rejected,
+            },
             E::Collected,
         ];
         held.extend((1..=3).map(|n| fail(K::Deliver, n)));
@@ -1186,18 +1337,30 @@ mod tests {
     #[test]
     fn fold_points_at_the_first_bad_event() {
         use DossierEvent as E;
-        let log = [E::Assigned { task: K::Pickup }, E::PickedUp, E::Cancelled { reason: "x".into() }, E::Received];
+        let log = [
+            E::Assigned { task: K::Pickup },
+            E::PickedUp,
+            E::Cancelled { reason: "x".into() },
+            E::Received,
+        ];
         let err = run(&log, &both_home()).unwrap_err();
         assert_eq!(err.index, 2);
         assert_eq!(err.source.reason, RejectReason::CancelAfterPickup);
-        assert!(err.to_string().starts_with("event #2 does not replay: `cancelled`"));
+        assert!(err
+            .to_string()
+            .starts_with("event #2 does not replay: `cancelled`"));
     }
 
     #[test]
     fn every_task_status_kind_event_triple() {
         use TaskEventType as T;
         use TaskStatus as TS;
-        let completes = [(K::Pickup, T::PickedUp), (K::Dropoff, T::HandedOver), (K::Collect, T::Collected), (K::Deliver, T::Delivered)];
+        let completes = [
+            (K::Pickup, T::PickedUp),
+            (K::Dropoff, T::HandedOver),
+            (K::Collect, T::Collected),
+            (K::Deliver, T::Delivered),
+        ];
         let mut allowed = Vec::new();
         for (kind, done) in completes {
             allowed.extend([
@@ -1234,12 +1397,24 @@ mod tests {
         use TaskEventType as T;
         use TaskStatus as TS;
         let reason = |s, k, e| apply_task(s, k, e).unwrap_err().reason;
-        assert_eq!(reason(TS::Assigned, K::Dropoff, T::PickedUp), R::WrongTaskKind(K::Dropoff));
-        assert_eq!(reason(TS::Done, K::Pickup, T::Delivered), R::WrongTaskKind(K::Pickup));
-        assert_eq!(reason(TS::Unassigned, K::Pickup, T::Arrived), R::TaskUnassigned);
+        assert_eq!(
+            reason(TS::Assigned, K::Dropoff, T::PickedUp),
+            R::WrongTaskKind(K::Dropoff)
+        );
+        assert_eq!(
+            reason(TS::Done, K::Pickup, T::Delivered),
+            R::WrongTaskKind(K::Pickup)
+        );
+        assert_eq!(
+            reason(TS::Unassigned, K::Pickup, T::Arrived),
+            R::TaskUnassigned
+        );
         assert_eq!(reason(TS::Done, K::Pickup, T::PickedUp), R::TaskClosed);
         assert_eq!(reason(TS::Failed, K::Deliver, T::Arrived), R::TaskClosed);
-        assert_eq!(reason(TS::InProgress, K::Collect, T::Arrived), R::AlreadyArrived);
+        assert_eq!(
+            reason(TS::InProgress, K::Collect, T::Arrived),
+            R::AlreadyArrived
+        );
         assert_eq!(
             apply_task(TS::Assigned, K::Collect, T::Delivered).unwrap_err().to_string(),
             "`delivered` is not allowed when the task is `assigned`: the event does not fit a collect task"
@@ -1263,7 +1438,10 @@ mod tests {
         ];
         for &status in TS::ALL {
             for &action in A::ALL {
-                let want = allowed.iter().find(|(s, a, _)| (*s, *a) == (status, action)).map(|r| r.2);
+                let want = allowed
+                    .iter()
+                    .find(|(s, a, _)| (*s, *a) == (status, action))
+                    .map(|r| r.2);
                 let got = apply_task_action(status, action);
                 match want {
                     Some(next) => assert_eq!(got, Ok(next), "{status} {action}"),
@@ -1276,7 +1454,9 @@ mod tests {
             RejectReason::TaskClosed
         );
         assert_eq!(
-            apply_task_action(TS::InProgress, A::Assign).unwrap_err().reason,
+            apply_task_action(TS::InProgress, A::Assign)
+                .unwrap_err()
+                .reason,
             RejectReason::TaskStarted
         );
     }

@@ -1,6 +1,6 @@
 //! Fees quoted by the operator at intake and collected by the courier at pickup.
 //!
-//! The postal fee (cước) is a price per leg from the configured [`Tariff`]: the send
+//! The postal fee (cước) is a price per leg from the configured `Tariff`: the send
 //! leg (door → agency) unless `service = return`, the return leg (agency → door) only
 //! when the result goes home. Each leg may carry a surcharge by door–agency distance.
 //! The agency fee (lệ phí) is the procedure's, collected on the agency's behalf at
@@ -100,7 +100,10 @@ impl Tariff {
         if distance_bands.iter().any(|b| b.surcharge_vnd < 0) {
             return Err(TariffError::Negative("surcharge_vnd"));
         }
-        if distance_bands.windows(2).any(|w| w[0].beyond_m >= w[1].beyond_m) {
+        if distance_bands
+            .windows(2)
+            .any(|w| w[0].beyond_m >= w[1].beyond_m)
+        {
             return Err(TariffError::BandsNotAscending);
         }
         Ok(Self {

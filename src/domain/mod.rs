@@ -1,5 +1,12 @@
 //! The domain: plain Rust with no HTTP and no SQL, unit-tested alone.
 
+pub mod deadlines;
+pub mod dossier;
+pub mod fees;
 pub mod geo;
+pub mod id_number;
 pub mod phone;
 pub mod text;
+pub mod time_window;
+pub mod tracking_code;
+pub mod ward_code;

@@ -59,7 +59,10 @@ pub struct TimeWindow {
 
 impl TimeWindow {
     /// Accepts a window that starts before it ends and lasts 30 minutes to 12 hours.
-    pub fn parse<Tz: TimeZone>(from: DateTime<Tz>, to: DateTime<Tz>) -> Result<Self, TimeWindowError> {
+    pub fn parse<Tz: TimeZone>(
+        from: DateTime<Tz>,
+        to: DateTime<Tz>,
+    ) -> Result<Self, TimeWindowError> {
         let (from, to) = (from.with_timezone(&VN_OFFSET), to.with_timezone(&VN_OFFSET));
         if to <= from {
             return Err(TimeWindowError::Reversed);
@@ -77,14 +80,18 @@ impl TimeWindow {
     /// Reads both bounds as RFC 3339 strings, as they arrive in JSON.
     pub fn parse_rfc3339(from: &str, to: &str) -> Result<Self, TimeWindowError> {
         let read = |s: &str| {
-            DateTime::parse_from_rfc3339(s.trim()).map_err(|_| TimeWindowError::BadTime(s.to_owned()))
+            DateTime::parse_from_rfc3339(s.trim())
+                .map_err(|_| TimeWindowError::BadTime(s.to_owned()))
         };
         Self::parse(read(from)?, read(to)?)
     }
 
     /// Refuses a window that is already over at `now`, so nobody books the past.
     /// A window that has started but not ended is still accepted.
-    pub fn validate_not_past<Tz: TimeZone>(&self, now: &DateTime<Tz>) -> Result<(), TimeWindowError> {
+    pub fn validate_not_past<Tz: TimeZone>(
+        &self,
+        now: &DateTime<Tz>,
+    ) -> Result<(), TimeWindowError> {
         if self.to <= *now {
             Err(TimeWindowError::InThePast(rfc3339(&self.to)))
         } else {
@@ -115,7 +122,8 @@ impl TimeWindow {
 
 /// RFC 3339 in +07:00 with seconds (fractions only when present).
 fn rfc3339(t: &DateTime<FixedOffset>) -> String {
-    t.with_timezone(&VN_OFFSET).to_rfc3339_opts(SecondsFormat::AutoSi, false)
+    t.with_timezone(&VN_OFFSET)
+        .to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
 /// The JSON shape of a window before it is checked.
@@ -206,19 +214,23 @@ mod tests {
 
     #[test]
     fn refuses_windows_already_over() {
-        let w = TimeWindow::parse_rfc3339("2026-11-23T08:00:00+07:00", "2026-11-23T11:00:00+07:00").unwrap();
+        let w = TimeWindow::parse_rfc3339("2026-11-23T08:00:00+07:00", "2026-11-23T11:00:00+07:00")
+            .unwrap();
         assert!(w.validate_not_past(&t("2026-11-22T20:00:00+07:00")).is_ok());
         assert!(w.validate_not_past(&t("2026-11-23T10:59:59+07:00")).is_ok()); // started, not over
         let at_end = Utc.with_ymd_and_hms(2026, 11, 23, 4, 0, 0).unwrap(); // 11:00 +07:00
         assert_eq!(
             w.validate_not_past(&at_end),
-            Err(TimeWindowError::InThePast("2026-11-23T11:00:00+07:00".into()))
+            Err(TimeWindowError::InThePast(
+                "2026-11-23T11:00:00+07:00".into()
+            ))
         );
     }
 
     #[test]
     fn contains_is_half_open() {
-        let w = TimeWindow::parse_rfc3339("2026-11-23T08:00:00+07:00", "2026-11-23T11:00:00+07:00").unwrap();
+        let w = TimeWindow::parse_rfc3339("2026-11-23T08:00:00+07:00", "2026-11-23T11:00:00+07:00")
+            .unwrap();
         assert!(w.contains(&t("2026-11-23T08:00:00+07:00")));
         assert!(w.contains(&t("2026-11-23T10:59:00+07:00")));
         assert!(!w.contains(&t("2026-11-23T11:00:00+07:00")));
@@ -228,8 +240,10 @@ mod tests {
 
     #[test]
     fn serde_round_trips_in_vietnam_time() {
-        let w: TimeWindow =
-            serde_json::from_str(r#"{"from": "2026-11-23T01:00:00Z", "to": "2026-11-23T04:00:00Z"}"#).unwrap();
+        let w: TimeWindow = serde_json::from_str(
+            r#"{"from": "2026-11-23T01:00:00Z", "to": "2026-11-23T04:00:00Z"}"#,
+        )
+        .unwrap();
         assert_eq!(
             serde_json::to_value(w).unwrap(),
             serde_json::json!({"from": "2026-11-23T08:00:00+07:00", "to": "2026-11-23T11:00:00+07:00"})

@@ -97,7 +97,9 @@ impl TrackingCode {
 
     /// The eight-digit serial, to find the sequence value the code was issued from.
     pub fn serial(&self) -> u64 {
-        self.0[2..10].parse().expect("eight ASCII digits, checked by parse")
+        self.0[2..10]
+            .parse()
+            .expect("eight ASCII digits, checked by parse")
     }
 
     /// The normalised code, e.g. for storage and URLs.

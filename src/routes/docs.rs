@@ -68,6 +68,10 @@ fn schema_name(v: &Value) -> String {
     if let Some(r) = v.get("$ref").and_then(Value::as_str) {
         return r.rsplit('/').next().unwrap_or(r).to_owned();
     }
+    if let Some(types) = v.get("type").and_then(Value::as_array) {
+        let names: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
+        return names.join(" | ");
+    }
     match v.get("type").and_then(Value::as_str) {
         Some("array") => format!("[{}]", v.get("items").map(schema_name).unwrap_or_default()),
         Some(t) => t.to_owned(),
