@@ -64,6 +64,64 @@ pub struct Settings {
     )]
     pub log_format: String,
 
+    /// Postal fee of the send leg (door → agency), VND.
+    #[arg(
+        long,
+        env = "BUUTA_FEE_SEND_VND",
+        default_value_t = 15_000,
+        global = true
+    )]
+    pub fee_send_vnd: i64,
+
+    /// Postal fee of the return leg (agency → door), VND.
+    #[arg(
+        long,
+        env = "BUUTA_FEE_RETURN_VND",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub fee_return_vnd: i64,
+
+    /// Two letters that start every tracking code (UPU S10 service indicator).
+    #[arg(
+        long,
+        env = "BUUTA_TRACKING_PREFIX",
+        default_value = "HS",
+        global = true
+    )]
+    pub tracking_prefix: String,
+
+    /// Failed pickup attempts before the dossier is cancelled.
+    #[arg(
+        long,
+        env = "BUUTA_MAX_PICKUP_ATTEMPTS",
+        default_value_t = 3,
+        global = true
+    )]
+    pub max_pickup_attempts: u32,
+
+    /// Failed delivery attempts before the result is held at the post office.
+    #[arg(
+        long,
+        env = "BUUTA_MAX_DELIVERY_ATTEMPTS",
+        default_value_t = 3,
+        global = true
+    )]
+    pub max_delivery_attempts: u32,
+
+    /// Public tracking look-ups allowed per client address per minute.
+    #[arg(
+        long,
+        env = "BUUTA_TRACK_PER_MINUTE",
+        default_value_t = 60,
+        global = true
+    )]
+    pub track_per_minute: u32,
+
+    /// Public base URL printed in receipts' QR codes (defaults to the bind address).
+    #[arg(long, env = "BUUTA_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "BUUTA_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,
@@ -74,6 +132,29 @@ impl Settings {
     pub fn demo_enabled(&self) -> bool {
         self.demo
             .unwrap_or(self.database_url == "sqlite://buuta.db")
+    }
+
+    /// Attempt limits of the state machine.
+    pub fn attempt_limits(&self) -> crate::domain::dossier::AttemptLimits {
+        crate::domain::dossier::AttemptLimits {
+            max_pickup_attempts: self.max_pickup_attempts,
+            max_delivery_attempts: self.max_delivery_attempts,
+        }
+    }
+
+    /// The postal tariff.
+    pub fn tariff(&self) -> Result<crate::domain::fees::Tariff, String> {
+        crate::domain::fees::Tariff::new(self.fee_send_vnd, self.fee_return_vnd, Vec::new())
+            .map_err(|e| format!("invalid tariff: {e}"))
+    }
+
+    /// Base URL of the public pages.
+    pub fn public_base(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// Settings for tests and tools: defaults with another database.
@@ -88,6 +169,13 @@ impl Settings {
             login_failures_per_minute: 10,
             log_format: "pretty".into(),
             workers: 2,
+            fee_send_vnd: 15_000,
+            fee_return_vnd: 10_000,
+            tracking_prefix: "HS".into(),
+            max_pickup_attempts: 3,
+            max_delivery_attempts: 3,
+            track_per_minute: 60,
+            public_url: None,
         }
     }
 }

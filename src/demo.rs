@@ -2,7 +2,9 @@
 //! user of every role, so a fresh `cargo run` has something to show. Loaded once.
 
 use crate::auth::password;
-use crate::db::models::{agencies, holidays, post_offices, procedures, settings as kv, users};
+use crate::db::models::{
+    agencies, couriers, holidays, post_offices, procedures, settings as kv, users,
+};
 use crate::db::{now_utc, DbConnection, StoreError};
 use crate::domain::text::fold;
 use chrono::NaiveDate;
@@ -196,7 +198,7 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
     holidays::replace_all(conn, &rows)?;
 
     for (username, role, full_name) in DEMO_USERS {
-        users::insert(
+        let user = users::insert(
             conn,
             &users::NewUser {
                 username: username.into(),
@@ -210,6 +212,21 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
                 created_at: now,
             },
         )?;
+        if role == "courier" {
+            couriers::insert(
+                conn,
+                &couriers::NewCourier {
+                    user_id: user.id,
+                    post_office_id: cao_lanh.id,
+                    capacity: 30,
+                    shift_start: "07:30".into(),
+                    shift_end: "17:00".into(),
+                    vehicle: Some("Xe máy".into()),
+                    active: true,
+                    created_at: now,
+                },
+            )?;
+        }
     }
     kv::get_or_insert(conn, "demo_loaded", &now.to_string())?;
     Ok(true)

@@ -29,6 +29,9 @@ pub enum ErrorCode {
     MethodNotAllowed,
     AlreadyExists,
     Conflict,
+    IllegalTransition,
+    InvalidTrackingCode,
+    IdempotencyKeyReused,
     RateLimited,
     Unavailable,
     Internal,
@@ -39,15 +42,19 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         use ErrorCode::*;
         match self {
-            MalformedJson | InvalidQuery | InvalidPath => StatusCode::BAD_REQUEST,
+            MalformedJson | InvalidQuery | InvalidPath | InvalidTrackingCode => {
+                StatusCode::BAD_REQUEST
+            }
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ValidationFailed | OutsideVietnam | UnknownWardCode => StatusCode::UNPROCESSABLE_ENTITY,
+            ValidationFailed | OutsideVietnam | UnknownWardCode | IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Unauthorized | InvalidCredentials => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AlreadyExists | Conflict => StatusCode::CONFLICT,
+            AlreadyExists | Conflict | IllegalTransition => StatusCode::CONFLICT,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -73,6 +80,9 @@ impl ErrorCode {
             MethodNotAllowed => "Phương thức không được hỗ trợ",
             AlreadyExists => "Dữ liệu đã tồn tại",
             Conflict => "Xung đột dữ liệu",
+            IllegalTransition => "Thao tác không hợp lệ ở trạng thái hiện tại",
+            InvalidTrackingCode => "Mã hồ sơ không hợp lệ",
+            IdempotencyKeyReused => "Idempotency-Key đã được dùng cho yêu cầu khác",
             RateLimited => "Quá nhiều yêu cầu, vui lòng thử lại sau",
             Unavailable => "Dịch vụ tạm thời không sẵn sàng",
             Internal => "Lỗi hệ thống",

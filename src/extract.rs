@@ -12,14 +12,20 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// How much of an oversize body is read and dropped so the client sees our 413.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
-/// A JSON body parsed into `T`.
+/// A JSON body parsed into `T`, with a digest of its canonical form (for
+/// idempotency: the same JSON with keys in another order digests alike).
 #[derive(Debug)]
-pub struct Json<T>(pub T);
+pub struct Json<T>(pub T, pub String);
 
 impl<T> Json<T> {
     /// The parsed value.
     pub fn into_inner(self) -> T {
         self.0
+    }
+
+    /// The digest of the body.
+    pub fn digest(&self) -> &str {
+        &self.1
     }
 }
 
@@ -89,13 +95,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if overflow {
                 return Err(too_large());
             }
-            parse_json(&body).map(Json)
+            parse_json_with_digest(&body).map(|(v, d)| Json(v, d))
         })
     }
 }
 
 /// Parses a body, telling syntax errors (400) from field errors (422 naming the field).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    parse_json_with_digest(body).map(|(v, _)| v)
+}
+
+fn parse_json_with_digest<T: DeserializeOwned>(body: &[u8]) -> Result<(T, String), ApiError> {
     // Syntax first, whatever the target type, so `{` into a list is still a 400.
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
@@ -103,12 +113,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             format!("JSON sai cú pháp tại dòng {}, cột {}", e.line(), e.column()),
         )
     })?;
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        ApiError::validation(vec![data_error(
-            &err.path().to_string(),
-            &err.inner().to_string(),
-        )])
-    })
+    let digest = value.to_string();
+    serde_path_to_error::deserialize(value)
+        .map(|v| (v, digest))
+        .map_err(|err| {
+            ApiError::validation(vec![data_error(
+                &err.path().to_string(),
+                &err.inner().to_string(),
+            )])
+        })
 }
 
 fn data_error(path: &str, message: &str) -> FieldError {

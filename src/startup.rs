@@ -2,7 +2,7 @@
 //! configured. `main` and the tests both start the service through here.
 
 use crate::auth::jwt::JwtKeys;
-use crate::auth::limiter::FailureLimiter;
+use crate::auth::limiter::WindowLimiter;
 use crate::bootstrap::{self, Boot};
 use crate::config::Settings;
 use crate::db::Db;
@@ -50,10 +50,11 @@ impl Application {
         let workers = settings.workers;
         let state = web::Data::new(AppState {
             db: db.clone(),
-            login_limiter: FailureLimiter::new(
+            login_limiter: WindowLimiter::new(
                 settings.login_failures_per_minute,
                 Duration::from_secs(60),
             ),
+            track_limiter: WindowLimiter::new(settings.track_per_minute, Duration::from_secs(60)),
             settings,
         });
         let mut server = HttpServer::new(move || {

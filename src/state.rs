@@ -1,6 +1,6 @@
 //! What every handler can reach: storage, settings, limiters.
 
-use crate::auth::limiter::FailureLimiter;
+use crate::auth::limiter::WindowLimiter;
 use crate::config::Settings;
 use crate::db::Db;
 
@@ -8,5 +8,7 @@ use crate::db::Db;
 pub struct AppState {
     pub db: Db,
     pub settings: Settings,
-    pub login_limiter: FailureLimiter,
+    pub login_limiter: WindowLimiter,
+    /// Public tracking look-ups per client address.
+    pub track_limiter: WindowLimiter,
 }

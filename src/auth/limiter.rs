@@ -1,19 +1,20 @@
-//! Login rate limit: wrong passwords counted per (username, client address) in a
-//! sliding minute; past the limit, logins answer 429 before any password check.
+//! Sliding-window limits per (name, client address): wrong passwords per username
+//! (past the limit, logins answer 429 before any password check) and public
+//! tracking look-ups per address.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Counts recent failures per key.
-pub struct FailureLimiter {
+/// Counts recent occurrences per key.
+pub struct WindowLimiter {
     max_failures: usize,
     window: Duration,
     failures: Mutex<HashMap<(String, IpAddr), VecDeque<Instant>>>,
 }
 
-impl FailureLimiter {
+impl WindowLimiter {
     /// At most `max_failures` within `window`.
     pub fn new(max_failures: u32, window: Duration) -> Self {
         Self {
@@ -44,8 +45,8 @@ impl FailureLimiter {
         }
     }
 
-    /// Records one wrong password.
-    pub fn record_failure(&self, username: &str, ip: IpAddr, now: Instant) {
+    /// Records one occurrence (a wrong password, a look-up).
+    pub fn record(&self, username: &str, ip: IpAddr, now: Instant) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
             // Bound memory under a spray of usernames: drop stale keys.
@@ -57,7 +58,7 @@ impl FailureLimiter {
             .push_back(now);
     }
 
-    /// A successful login clears the key's count.
+    /// Clears the key's count (a successful login).
     pub fn clear(&self, username: &str, ip: IpAddr) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(&(username.to_owned(), ip));
@@ -70,12 +71,12 @@ mod tests {
 
     #[test]
     fn blocks_after_limit_within_window_then_recovers() {
-        let l = FailureLimiter::new(3, Duration::from_secs(60));
+        let l = WindowLimiter::new(3, Duration::from_secs(60));
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let t0 = Instant::now();
         for i in 0..3 {
             assert!(l.check("an", ip, t0).is_ok(), "attempt {i}");
-            l.record_failure("an", ip, t0);
+            l.record("an", ip, t0);
         }
         let wait = l.check("an", ip, t0 + Duration::from_secs(10)).unwrap_err();
         assert!((49..=50).contains(&wait), "wait {wait}");
@@ -88,10 +89,10 @@ mod tests {
 
     #[test]
     fn success_clears_failures() {
-        let l = FailureLimiter::new(1, Duration::from_secs(60));
+        let l = WindowLimiter::new(1, Duration::from_secs(60));
         let ip: IpAddr = "::1".parse().unwrap();
         let t0 = Instant::now();
-        l.record_failure("an", ip, t0);
+        l.record("an", ip, t0);
         assert!(l.check("an", ip, t0).is_err());
         l.clear("an", ip);
         assert!(l.check("an", ip, t0).is_ok());

@@ -172,6 +172,9 @@ impl Db {
     /// Opens the pool (creating the SQLite file and switching it to WAL).
     pub fn connect(url: &str, max_size: u32) -> Result<Self, String> {
         let url = DbUrl::parse(url)?;
+        if let DbUrl::Postgres(pg) = &url {
+            create_pg_database_if_missing(pg)?;
+        }
         let backend = url.backend();
         let pool = Pool::builder()
             .max_size(max_size)
@@ -274,6 +277,37 @@ impl Db {
         tokio::task::spawn_blocking(move || db.write_blocking(f))
             .await
             .map_err(|e| StoreError::Other(format!("blocking task failed: {e}")))?
+    }
+}
+
+/// Creates the PostgreSQL database named in `url` when the server says it does not
+/// exist, so a first start needs no manual `CREATE DATABASE`.
+fn create_pg_database_if_missing(url: &str) -> Result<(), String> {
+    match PgConnection::establish(url) {
+        Ok(_) => Ok(()),
+        Err(e) if e.to_string().contains("does not exist") => {
+            let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
+            let (server, name) = base
+                .rsplit_once('/')
+                .ok_or_else(|| format!("no database name in {url}"))?;
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!("database {name:?} does not exist; create it first"));
+            }
+            let admin_url = if query.is_empty() {
+                format!("{server}/postgres")
+            } else {
+                format!("{server}/postgres?{query}")
+            };
+            let mut admin = PgConnection::establish(&admin_url).map_err(|e| {
+                format!("database {name} does not exist and cannot be created: {e}")
+            })?;
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .map_err(|e| format!("cannot create database {name}: {e}"))?;
+            tracing::info!(database = name, "created the PostgreSQL database");
+            Ok(())
+        }
+        Err(e) => Err(format!("cannot connect to PostgreSQL: {e}")),
     }
 }
 

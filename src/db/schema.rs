@@ -108,8 +108,140 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    couriers (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        post_office_id -> BigInt,
+        capacity -> Integer,
+        shift_start -> Text,
+        shift_end -> Text,
+        vehicle -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    citizens (id) {
+        id -> BigInt,
+        phone -> Text,
+        full_name -> Text,
+        id_number -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    citizen_places (id) {
+        id -> BigInt,
+        citizen_id -> BigInt,
+        ward_code -> Text,
+        street -> Text,
+        street_folded -> Text,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        from_gps -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossiers (id) {
+        id -> BigInt,
+        tracking_code -> Text,
+        citizen_id -> BigInt,
+        citizen_name -> Text,
+        phone -> Text,
+        id_number -> Nullable<Text>,
+        ward_code -> Text,
+        province_code -> Text,
+        street -> Text,
+        lat -> Double,
+        lon -> Double,
+        location_approximate -> Bool,
+        procedure_code -> Text,
+        agency_id -> BigInt,
+        service -> Text,
+        return_method -> Text,
+        status -> Text,
+        version -> Integer,
+        pickup_from -> Nullable<Timestamp>,
+        pickup_to -> Nullable<Timestamp>,
+        postal_fee_vnd -> BigInt,
+        agency_fee_vnd -> BigInt,
+        total_vnd -> BigInt,
+        note -> Nullable<Text>,
+        agency_dossier_code -> Nullable<Text>,
+        appointment_date -> Nullable<Date>,
+        outcome -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        dossier_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        courier_id -> Nullable<BigInt>,
+        seq -> Nullable<Integer>,
+        window_from -> Nullable<Timestamp>,
+        window_to -> Nullable<Timestamp>,
+        lat -> Double,
+        lon -> Double,
+        eta -> Nullable<Timestamp>,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        dossier_id -> BigInt,
+        task_id -> Nullable<BigInt>,
+        kind -> Text,
+        status_after -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        actor_role -> Text,
+        at -> Timestamp,
+        recorded_at -> Timestamp,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        note -> Nullable<Text>,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idem_key) {
+        user_id -> BigInt,
+        idem_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(wards -> provinces (province_code));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(tasks -> dossiers (dossier_id));
+diesel::joinable!(events -> dossiers (dossier_id));
+diesel::joinable!(dossiers -> agencies (agency_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -121,4 +253,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     holidays,
     users,
     refresh_tokens,
+    counters,
+    couriers,
+    citizens,
+    citizen_places,
+    dossiers,
+    tasks,
+    events,
+    idempotency_keys,
 );

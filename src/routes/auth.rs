@@ -156,9 +156,7 @@ async fn login(
     .await
     .map_err(ApiError::internal)?;
     let Some(user) = user else {
-        state
-            .login_limiter
-            .record_failure(&username, ip, Instant::now());
+        state.login_limiter.record(&username, ip, Instant::now());
         tracing::info!("login refused");
         return Err(invalid_credentials());
     };

@@ -79,11 +79,23 @@ fn schema_name(v: &Value) -> String {
     }
 }
 
+/// Follows a local `$ref` (`#/components/...`) inside the spec.
+fn resolve(v: &Value) -> &Value {
+    match v
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+    {
+        Some(pointer) => spec().pointer(pointer).unwrap_or(v),
+        None => v,
+    }
+}
+
 fn operation(method: &str, path: &str, op: &Value) -> Markup {
-    let params = op
+    let params: Vec<Value> = op
         .get("parameters")
         .and_then(Value::as_array)
-        .cloned()
+        .map(|ps| ps.iter().map(|p| resolve(p).clone()).collect())
         .unwrap_or_default();
     let body = op
         .pointer("/requestBody/content")

@@ -4,12 +4,17 @@
 pub mod admin_units;
 pub mod agencies;
 pub mod auth;
+pub mod couriers;
 pub mod docs;
+pub mod dossiers;
 pub mod health;
 pub mod holidays;
+pub mod intake;
 pub mod places;
 pub mod post_offices;
 pub mod procedures;
+pub mod tasks;
+pub mod track;
 pub mod users;
 
 use crate::error::{ApiError, ErrorCode};
@@ -32,6 +37,11 @@ pub fn all_routes() -> Routes {
     post_offices::routes(&mut r);
     procedures::routes(&mut r);
     holidays::routes(&mut r);
+    couriers::routes(&mut r);
+    intake::routes(&mut r);
+    dossiers::routes(&mut r);
+    tasks::routes(&mut r);
+    track::routes(&mut r);
     r
 }
 

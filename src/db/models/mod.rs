@@ -3,11 +3,17 @@
 
 pub mod admin_units;
 pub mod agencies;
+pub mod citizens;
+pub mod couriers;
+pub mod dossiers;
+pub mod events;
 pub mod holidays;
+pub mod idempotency;
 pub mod post_offices;
 pub mod procedures;
 pub mod refresh_tokens;
 pub mod settings;
+pub mod tasks;
 pub mod users;
 
 use serde::Serialize;

@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TRIGGER events_no_delete;
+DROP TRIGGER events_no_update;
+DROP TABLE events;
+DROP TABLE tasks;
+DROP TABLE dossiers;
+DROP TABLE citizen_places;
+DROP TABLE citizens;
+DROP TABLE couriers;
+DROP TABLE counters;

@@ -1,0 +1,136 @@
+//! Couriers: a courier-role user at a post office with shift and capacity.
+
+use crate::auth::{AuthUser, Role};
+use crate::db::models::couriers::{self, NewCourier};
+use crate::db::models::{post_offices, users};
+use crate::db::now_utc;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::Json;
+use crate::routing::Routes;
+use crate::state::AppState;
+use crate::validate::Check;
+use actix_web::{web, HttpResponse};
+use chrono::NaiveTime;
+use serde::Deserialize;
+
+pub fn routes(r: &mut Routes) {
+    r.post("/api/v1/couriers", create)
+        .get("/api/v1/couriers", list);
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateCourier {
+    user_id: i64,
+    post_office_id: i64,
+    #[serde(default)]
+    zone_ids: Vec<i64>,
+    capacity: i64,
+    shift_start: String,
+    shift_end: String,
+    vehicle: Option<String>,
+}
+
+async fn create(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    body: Json<CreateCourier>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Admin])?;
+    let b = body.into_inner();
+    let mut check = Check::new();
+    check.range("capacity", b.capacity, 1, 1000);
+    let time = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").ok();
+    let (start, end) = (time(&b.shift_start), time(&b.shift_end));
+    if start.is_none() {
+        check.push(
+            "shift_start",
+            ErrorCode::ValidationFailed,
+            "Giờ bắt đầu ca theo dạng HH:MM",
+        );
+    }
+    if end.is_none() {
+        check.push(
+            "shift_end",
+            ErrorCode::ValidationFailed,
+            "Giờ kết thúc ca theo dạng HH:MM",
+        );
+    }
+    if let (Some(s), Some(e)) = (start, end) {
+        if s >= e {
+            check.push(
+                "shift_end",
+                ErrorCode::ValidationFailed,
+                "Giờ kết thúc ca phải sau giờ bắt đầu",
+            );
+        }
+    }
+    if !b.zone_ids.is_empty() {
+        check.push(
+            "zone_ids",
+            ErrorCode::ValidationFailed,
+            "Khu vực không tồn tại",
+        );
+    }
+    let vehicle = check.opt_line("vehicle", b.vehicle.as_deref(), 50);
+    check.finish()?;
+    let new = NewCourier {
+        user_id: b.user_id,
+        post_office_id: b.post_office_id,
+        capacity: b.capacity as i32,
+        shift_start: start
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default(),
+        shift_end: end
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default(),
+        vehicle,
+        active: true,
+        created_at: now_utc(),
+    };
+    let courier = state
+        .db
+        .write(move |c| -> Result<_, ApiError> {
+            let mut check = Check::new();
+            match users::find(c, new.user_id)? {
+                Some(u) if u.role == "courier" => {}
+                _ => check.push(
+                    "user_id",
+                    ErrorCode::ValidationFailed,
+                    "Cần một người dùng có vai trò courier",
+                ),
+            }
+            if post_offices::find(c, new.post_office_id)?.is_none() {
+                check.push(
+                    "post_office_id",
+                    ErrorCode::ValidationFailed,
+                    "Bưu cục không tồn tại",
+                );
+            }
+            check.finish()?;
+            if couriers::find_by_user(c, new.user_id)?.is_some() {
+                return Err(ApiError::new(
+                    ErrorCode::AlreadyExists,
+                    "Người dùng này đã là bưu tá",
+                ));
+            }
+            Ok(couriers::insert(c, &new)?)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(courier))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    post_office_id: Option<i64>,
+}
+
+async fn list(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Admin, Role::Dispatcher])?;
+    let po = q.post_office_id;
+    let rows = state.db.read(move |c| couriers::list(c, po)).await?;
+    Ok(HttpResponse::Ok().json(rows))
+}

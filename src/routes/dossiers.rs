@@ -1,0 +1,392 @@
+//! Staff work on one dossier: read it, cancel, reschedule; the clerk's decisions.
+
+use crate::auth::{AuthUser, Role};
+use crate::db::models::{dossiers, events, holidays, tasks};
+use crate::db::DbConnection;
+use crate::domain::deadlines::WorkCalendar;
+use crate::domain::dossier::Outcome;
+use crate::dossiers::{actions, intake, view};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::Json;
+use crate::idempotency;
+use crate::routing::Routes;
+use crate::state::AppState;
+use crate::validate::Check;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::Value;
+
+pub fn routes(r: &mut Routes) {
+    r.get("/api/v1/dossiers/{tracking_code}", get)
+        .post("/api/v1/dossiers/{tracking_code}/cancel", cancel)
+        .post("/api/v1/dossiers/{tracking_code}/reschedule", reschedule)
+        .post("/api/v1/dossiers/{tracking_code}/receive", receive)
+        .post(
+            "/api/v1/dossiers/{tracking_code}/supplement-required",
+            supplement_required,
+        )
+        .post(
+            "/api/v1/dossiers/{tracking_code}/result-ready",
+            result_ready,
+        )
+        .post(
+            "/api/v1/dossiers/{tracking_code}/handed-over-at-counter",
+            handed_over_at_counter,
+        )
+        .get("/api/v1/dossiers/{tracking_code}/receipt.pdf", receipt);
+}
+
+/// The staff view of a dossier, read in the caller's transaction.
+pub fn staff_view(c: &mut DbConnection, id: i64) -> Result<Value, ApiError> {
+    let d = dossiers::find(c, id)?.ok_or_else(|| ApiError::not_found("hồ sơ"))?;
+    let t = tasks::of_dossier(c, id)?;
+    let e = events::of_dossier(c, id)?;
+    Ok(view::staff(&d, &t, &e))
+}
+
+const STAFF: [Role; 5] = [
+    Role::Admin,
+    Role::Dispatcher,
+    Role::Operator,
+    Role::Clerk,
+    Role::Courier,
+];
+
+async fn get(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&STAFF)?;
+    let code = code.into_inner().trim().to_uppercase();
+    let body = state
+        .db
+        .read(move |c| -> Result<Value, ApiError> {
+            let d = actions::load(c, &code)?;
+            if auth.role == Role::Clerk && auth.agency_id != Some(d.agency_id) {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "Hồ sơ này thuộc cơ quan khác",
+                ));
+            }
+            staff_view(c, d.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Runs an action on the dossier and answers its staff view (idempotently).
+async fn act<F>(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    digest: String,
+    action: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut DbConnection, &AuthUser) -> Result<i64, ApiError> + Send + 'static,
+{
+    let who = auth.clone();
+    idempotency::write(&state, &auth, &req, &digest, StatusCode::OK, move |c| {
+        let id = action(c, &who)?;
+        staff_view(c, id)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct CancelBody {
+    reason: String,
+}
+
+async fn cancel(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: Json<CancelBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Operator, Role::Dispatcher])?;
+    let mut check = Check::new();
+    let reason = check.line("reason", &body.0.reason, 500);
+    check.finish()?;
+    let limits = state.settings.attempt_limits();
+    let code = code.into_inner().trim().to_uppercase();
+    let digest = body.digest().to_owned();
+    act(req, auth, state, digest, move |c, a| {
+        actions::cancel(c, a, &code, &reason, limits)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct RescheduleBody {
+    pickup_window: intake::WindowBody,
+}
+
+async fn reschedule(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: Json<RescheduleBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Operator, Role::Dispatcher])?;
+    let mut check = Check::new();
+    let window = intake::check_window(&mut check, "pickup_window", &body.0.pickup_window);
+    check.finish()?;
+    let window = window.ok_or_else(|| ApiError::internal("window checked"))?;
+    let limits = state.settings.attempt_limits();
+    let code = code.into_inner().trim().to_uppercase();
+    let digest = body.digest().to_owned();
+    act(req, auth, state, digest, move |c, a| {
+        actions::reschedule(c, a, &code, window, limits)
+    })
+    .await
+}
+
+fn documents(check: &mut Check, field: &str, docs: &[String]) -> Vec<String> {
+    if docs.len() > 50 {
+        check.push(field, ErrorCode::ValidationFailed, "Tối đa 50 giấy tờ");
+    }
+    docs.iter()
+        .enumerate()
+        .map(|(i, d)| check.line(&format!("{field}[{i}]"), d, 300))
+        .collect()
+}
+
+#[derive(Debug, Deserialize)]
+struct ReceiveBody {
+    agency_dossier_code: String,
+    appointment_date: NaiveDate,
+    checked_documents: Vec<String>,
+}
+
+async fn receive(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: Json<ReceiveBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Clerk])?;
+    let digest = body.digest().to_owned();
+    let b = body.into_inner();
+    let mut check = Check::new();
+    let agency_code = check.line("agency_dossier_code", &b.agency_dossier_code, 64);
+    let docs = documents(&mut check, "checked_documents", &b.checked_documents);
+    let today = crate::timefmt::to_vn(crate::db::now_utc()).date_naive();
+    if b.appointment_date < today || b.appointment_date > today + chrono::Duration::days(366) {
+        check.push(
+            "appointment_date",
+            ErrorCode::ValidationFailed,
+            "Ngày hẹn trả phải từ hôm nay đến một năm tới",
+        );
+    }
+    check.finish()?;
+    let limits = state.settings.attempt_limits();
+    let code = code.into_inner().trim().to_uppercase();
+    let date = b.appointment_date;
+    act(req, auth, state, digest, move |c, a| {
+        actions::receive(c, a, &code, &agency_code, date, &docs, limits)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct SupplementBody {
+    reason: String,
+    missing_documents: Vec<String>,
+}
+
+async fn supplement_required(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: Json<SupplementBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Clerk])?;
+    let digest = body.digest().to_owned();
+    let b = body.into_inner();
+    let mut check = Check::new();
+    let reason = check.line("reason", &b.reason, 500);
+    let missing = documents(&mut check, "missing_documents", &b.missing_documents);
+    if missing.is_empty() {
+        check.push(
+            "missing_documents",
+            ErrorCode::ValidationFailed,
+            "Cần ít nhất một giấy tờ còn thiếu",
+        );
+    }
+    check.finish()?;
+    let limits = state.settings.attempt_limits();
+    let code = code.into_inner().trim().to_uppercase();
+    act(req, auth, state, digest, move |c, a| {
+        let calendar = WorkCalendar::new(holidays::list(c)?.into_iter().map(|h| h.day));
+        actions::supplement_required(c, a, &code, &reason, &missing, &calendar, limits)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct ResultBody {
+    outcome: String,
+    note: Option<String>,
+}
+
+async fn result_ready(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: Json<ResultBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Clerk])?;
+    let digest = body.digest().to_owned();
+    let b = body.into_inner();
+    let mut check = Check::new();
+    let outcome = Outcome::parse(b.outcome.trim())
+        .map_err(|_| {
+            check.push(
+                "outcome",
+                ErrorCode::ValidationFailed,
+                "Kết quả phải là approved hoặc rejected",
+            )
+        })
+        .ok();
+    let note = check.opt_line("note", b.note.as_deref(), 500);
+    check.finish()?;
+    let outcome = outcome.ok_or_else(|| ApiError::internal("outcome checked"))?;
+    let limits = state.settings.attempt_limits();
+    let code = code.into_inner().trim().to_uppercase();
+    act(req, auth, state, digest, move |c, a| {
+        actions::result_ready(c, a, &code, outcome, note, limits)
+    })
+    .await
+}
+
+async fn handed_over_at_counter(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Clerk])?;
+    let limits = state.settings.attempt_limits();
+    let code = code.into_inner().trim().to_uppercase();
+    act(req, auth, state, String::new(), move |c, a| {
+        actions::handed_over_at_counter(c, a, &code, limits)
+    })
+    .await
+}
+
+/// Formats a stored UTC time as Vietnamese local `dd/mm/yyyy HH:MM`.
+fn local(t: chrono::NaiveDateTime, fmt: &str) -> String {
+    crate::timefmt::to_vn(t).format(fmt).to_string()
+}
+
+/// Everything the receipt prints, read in one go.
+fn receipt_data(
+    c: &mut DbConnection,
+    auth: &AuthUser,
+    code: &str,
+    base: &str,
+) -> Result<crate::receipt::ReceiptData, ApiError> {
+    use crate::db::models::{admin_units, agencies, procedures};
+    let d = actions::load(c, code)?;
+    if auth.role == Role::Clerk && auth.agency_id != Some(d.agency_id) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "Hồ sơ này thuộc cơ quan khác",
+        ));
+    }
+    let procedure = procedures::find(c, &d.procedure_code)?;
+    let agency = agencies::find(c, d.agency_id)?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let ward = admin_units::find_ward(c, &d.ward_code)?
+        .map(|w| w.name)
+        .unwrap_or_default();
+    let province = admin_units::list_provinces(c)?
+        .into_iter()
+        .find(|p| p.code == d.province_code)
+        .map(|p| p.name)
+        .unwrap_or_default();
+    // The documents counted at the latest pickup, else the list to be checked.
+    let counted = events::of_dossier(c, d.id)?
+        .into_iter()
+        .rev()
+        .find(|e| e.kind == "picked_up")
+        .and_then(|e| serde_json::from_str::<Value>(&e.data).ok())
+        .and_then(|v| v.pointer("/proof/checked_documents").cloned())
+        .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok());
+    let documents_checked = counted.is_some();
+    let documents = counted.unwrap_or_else(|| {
+        procedure
+            .as_ref()
+            .map(|p| p.required_documents.clone())
+            .unwrap_or_default()
+    });
+    let window = match (d.pickup_from, d.pickup_to) {
+        (Some(f), Some(t)) => format!(
+            "{}–{} ngày {}",
+            local(f, "%H:%M"),
+            local(t, "%H:%M"),
+            local(f, "%d/%m/%Y")
+        ),
+        _ => "Không có (chỉ trả kết quả)".to_owned(),
+    };
+    Ok(crate::receipt::ReceiptData {
+        tracking_code: d.tracking_code.clone(),
+        issued_at: local(crate::db::now_utc(), "%d/%m/%Y %H:%M"),
+        citizen_name: d.citizen_name.clone(),
+        citizen_phone: d.phone.clone(),
+        address: format!("{}, {}, {}", d.street, ward, province),
+        procedure_code: d.procedure_code.clone(),
+        procedure_name: procedure.map(|p| p.name).unwrap_or_default(),
+        agency_name: agency,
+        documents,
+        documents_checked,
+        postal_fee_vnd: d.postal_fee_vnd,
+        agency_fee_vnd: d.agency_fee_vnd,
+        total_vnd: d.total_vnd,
+        pickup_window: window,
+        return_method: if d.return_method == "home" {
+            "Trả kết quả tại nhà"
+        } else {
+            "Nhận kết quả tại quầy"
+        }
+        .to_owned(),
+        tracking_url: format!("{base}/track/{}", d.tracking_code),
+        hotline: "1900 54 54 81".to_owned(),
+    })
+}
+
+async fn receipt(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&STAFF)?;
+    let code = code.into_inner().trim().to_uppercase();
+    let base = state.settings.public_base();
+    let data = state
+        .db
+        .read(move |c| receipt_data(c, &auth, &code, &base))
+        .await?;
+    let file = format!("bien-nhan-{}.pdf", data.tracking_code);
+    let pdf = tokio::task::spawn_blocking(move || crate::receipt::render_pdf(&data))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"{file}\""),
+        ))
+        .body(pdf))
+}

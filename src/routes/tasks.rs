@@ -1,0 +1,332 @@
+//! Tasks: manual assignment by dispatchers, courier events, the courier's route.
+
+use crate::auth::{AuthUser, Role};
+use crate::db::models::{couriers, dossiers, procedures, tasks};
+use crate::domain::dossier::{FailReason, TaskEventType};
+use crate::dossiers::{actions, view};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::Json;
+use crate::idempotency;
+use crate::routing::Routes;
+use crate::state::AppState;
+use crate::validate::Check;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::DateTime;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes(r: &mut Routes) {
+    r.post("/api/v1/tasks/{id}/assign", assign)
+        .post("/api/v1/tasks/{id}/events", event)
+        .get("/api/v1/me/route", my_route);
+}
+
+#[derive(Debug, Deserialize)]
+struct AssignBody {
+    courier_id: i64,
+}
+
+async fn assign(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<AssignBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Dispatcher, Role::Admin])?;
+    let (task_id, courier_id) = (id.into_inner(), body.0.courier_id);
+    let limits = state.settings.attempt_limits();
+    let who = auth.clone();
+    idempotency::write(
+        &state,
+        &auth,
+        &req,
+        body.digest(),
+        StatusCode::OK,
+        move |c| {
+            let dossier_id = actions::assign(c, &who, task_id, courier_id, limits)?;
+            task_and_dossier(c, task_id, dossier_id)
+        },
+    )
+    .await
+}
+
+fn task_and_dossier(
+    c: &mut crate::db::DbConnection,
+    task_id: i64,
+    dossier_id: i64,
+) -> Result<Value, ApiError> {
+    let d = super::dossiers::staff_view(c, dossier_id)?;
+    let t = tasks::find(c, task_id)?.ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
+    let code = d["tracking_code"].as_str().unwrap_or_default().to_owned();
+    Ok(json!({"task": view::task(&t, &code), "dossier": d}))
+}
+
+#[derive(Debug, Deserialize)]
+struct EventBody {
+    #[serde(rename = "type")]
+    kind: String,
+    at: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    note: Option<String>,
+    reason: Option<String>,
+    proof: Option<Value>,
+}
+
+/// A signature or photo: a base64 string of bounded size.
+const MAX_IMAGE_CHARS: usize = 700_000;
+
+fn has_evidence(check: &mut Check, proof: &Value) {
+    let image = |k: &str| {
+        proof
+            .get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty() && s.len() <= MAX_IMAGE_CHARS)
+    };
+    let otp_ok = proof
+        .get("otp")
+        .and_then(Value::as_str)
+        .is_some_and(|o| (4..=8).contains(&o.len()) && o.bytes().all(|b| b.is_ascii_digit()));
+    if proof.get("otp").is_some() && !otp_ok {
+        check.push(
+            "proof.otp",
+            ErrorCode::ValidationFailed,
+            "OTP gồm 4–8 chữ số",
+        );
+    }
+    for k in ["signature_png", "photo"] {
+        if proof.get(k).is_some() && !image(k) {
+            check.push(
+                &format!("proof.{k}"),
+                ErrorCode::ValidationFailed,
+                "Ảnh không hợp lệ hoặc quá lớn",
+            );
+        }
+    }
+    if !(otp_ok || image("signature_png") || image("photo")) {
+        check.push(
+            "proof",
+            ErrorCode::ValidationFailed,
+            "Cần chữ ký, ảnh chụp hoặc mã OTP",
+        );
+    }
+}
+
+fn check_event(b: EventBody) -> Result<actions::TaskEventInput, ApiError> {
+    let mut check = Check::new();
+    let event = TaskEventType::parse(b.kind.trim())
+        .map_err(|_| {
+            check.push(
+                "type",
+                ErrorCode::ValidationFailed,
+                "Loại sự kiện không hợp lệ",
+            )
+        })
+        .ok();
+    let now = chrono::Utc::now();
+    let at = match DateTime::parse_from_rfc3339(b.at.trim()) {
+        Ok(t) if t > now + chrono::Duration::minutes(5) => {
+            check.push(
+                "at",
+                ErrorCode::ValidationFailed,
+                "Thời điểm không được ở tương lai",
+            );
+            None
+        }
+        Ok(t) if t < now - chrono::Duration::days(7) => {
+            check.push(
+                "at",
+                ErrorCode::ValidationFailed,
+                "Thời điểm quá cũ (hơn 7 ngày)",
+            );
+            None
+        }
+        Ok(t) => Some(t.naive_utc()),
+        Err(_) => {
+            check.push(
+                "at",
+                ErrorCode::ValidationFailed,
+                "Thời điểm phải theo RFC 3339",
+            );
+            None
+        }
+    };
+    match (b.lat, b.lon) {
+        (Some(lat), Some(lon)) => {
+            check.latlon("", lat, lon);
+        }
+        (None, None) => {}
+        _ => check.push(
+            "lat",
+            ErrorCode::ValidationFailed,
+            "Cần cả vĩ độ và kinh độ",
+        ),
+    }
+    let note = check.opt_line("note", b.note.as_deref(), 500);
+    let proof = b.proof.filter(|p| !p.is_null());
+    if proof.as_ref().is_some_and(|p| !p.is_object()) {
+        check.push(
+            "proof",
+            ErrorCode::ValidationFailed,
+            "proof phải là một đối tượng JSON",
+        );
+    }
+    let mut fail_reason = None;
+    match (event, proof.as_ref().filter(|p| p.is_object())) {
+        (Some(TaskEventType::PickedUp), Some(p)) => {
+            let docs = p.get("checked_documents").and_then(Value::as_array);
+            if !docs.is_some_and(|d| {
+                !d.is_empty()
+                    && d.len() <= 50
+                    && d.iter().all(|x| {
+                        x.as_str()
+                            .is_some_and(|s| !s.trim().is_empty() && s.len() <= 300)
+                    })
+            }) {
+                check.push(
+                    "proof.checked_documents",
+                    ErrorCode::ValidationFailed,
+                    "Cần danh sách giấy tờ đã kiểm đếm",
+                );
+            }
+            if !p
+                .get("seal_number")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.trim().is_empty() && s.len() <= 50)
+            {
+                check.push(
+                    "proof.seal_number",
+                    ErrorCode::ValidationFailed,
+                    "Cần số niêm phong",
+                );
+            }
+            if !p
+                .get("fees_collected_vnd")
+                .and_then(Value::as_i64)
+                .is_some_and(|f| (0..=100_000_000).contains(&f))
+            {
+                check.push(
+                    "proof.fees_collected_vnd",
+                    ErrorCode::ValidationFailed,
+                    "Số tiền đã thu không hợp lệ",
+                );
+            }
+            has_evidence(&mut check, p);
+        }
+        (Some(TaskEventType::Delivered), Some(p)) => {
+            if !p
+                .get("receiver_name")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.trim().is_empty() && s.chars().count() <= 100)
+            {
+                check.push(
+                    "proof.receiver_name",
+                    ErrorCode::ValidationFailed,
+                    "Cần họ tên người nhận",
+                );
+            }
+            has_evidence(&mut check, p);
+        }
+        (Some(TaskEventType::PickedUp | TaskEventType::Delivered), None) => {
+            check.push(
+                "proof",
+                ErrorCode::ValidationFailed,
+                "Sự kiện này cần bằng chứng (proof)",
+            );
+        }
+        (Some(TaskEventType::Failed), p) => {
+            let raw = b.reason.or_else(|| {
+                p.and_then(|p| p.get("reason"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+            fail_reason = raw
+                .as_deref()
+                .and_then(|r| FailReason::parse(r.trim()).ok());
+            if fail_reason.is_none() {
+                check.push(
+                    "reason",
+                    ErrorCode::ValidationFailed,
+                    "Lý do phải là not_home, wrong_address, refused, incomplete_documents hoặc other",
+                );
+            }
+        }
+        _ => {}
+    }
+    check.finish()?;
+    let (Some(event), Some(at)) = (event, at) else {
+        return Err(ApiError::internal("checked event fields missing"));
+    };
+    Ok(actions::TaskEventInput {
+        event,
+        at,
+        lat: b.lat,
+        lon: b.lon,
+        note,
+        fail_reason,
+        proof,
+    })
+}
+
+async fn event(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<EventBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Courier])?;
+    let digest = body.digest().to_owned();
+    let input = check_event(body.into_inner())?;
+    let task_id = id.into_inner();
+    let limits = state.settings.attempt_limits();
+    let who = auth.clone();
+    idempotency::write(&state, &auth, &req, &digest, StatusCode::OK, move |c| {
+        let dossier_id = actions::task_event(c, &who, task_id, &input, limits)?;
+        task_and_dossier(c, task_id, dossier_id)
+    })
+    .await
+}
+
+async fn my_route(auth: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Courier])?;
+    let stops = state
+        .db
+        .read(move |c| -> Result<Vec<Value>, ApiError> {
+            let Some(courier) = couriers::find_by_user(c, auth.id)? else {
+                return Ok(Vec::new());
+            };
+            let mut stops = Vec::new();
+            for t in tasks::open_of_courier(c, courier.id)? {
+                let Some(d) = dossiers::find(c, t.dossier_id)? else {
+                    continue;
+                };
+                let docs = procedures::find(c, &d.procedure_code)?
+                    .map(|p| p.required_documents)
+                    .unwrap_or_default();
+                let first_name = d
+                    .citizen_name
+                    .split_whitespace()
+                    .last()
+                    .unwrap_or("")
+                    .to_owned();
+                let mut stop = view::task(&t, &d.tracking_code);
+                if let Some(obj) = stop.as_object_mut() {
+                    obj.insert("citizen_first_name".into(), json!(first_name));
+                    obj.insert("phone".into(), json!(d.phone));
+                    obj.insert(
+                        "address".into(),
+                        json!({"street": d.street, "ward_code": d.ward_code}),
+                    );
+                    obj.insert("required_documents".into(), json!(docs));
+                    obj.insert("dossier_status".into(), json!(d.status));
+                }
+                stops.push(stop);
+            }
+            Ok(stops)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"stops": stops})))
+}
