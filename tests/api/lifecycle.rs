@@ -550,7 +550,191 @@ async fn public_tracking_is_rate_limited(b: Backend) {
     assert_problem(res, 429, "rate_limited").await;
 }
 
+async fn third_failed_pickup_cancels_and_third_failed_delivery_holds(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let (_, d) = app
+        .post(
+            "/api/v1/pickup-requests",
+            &w.operator,
+            &request(w.agency_id),
+        )
+        .await;
+    let pickup = task_of(&d, "pickup");
+    let assign = json!({"courier_id": w.courier_id});
+    step(
+        &app,
+        &w.dispatcher,
+        &format!("/api/v1/tasks/{pickup}/assign"),
+        assign.clone(),
+        "scheduled",
+    )
+    .await;
+    let fail = json!({"type": "failed", "at": now(), "reason": "not_home"});
+    event(&app, &w.courier, pickup, fail.clone(), "scheduled").await;
+    event(&app, &w.courier, pickup, fail.clone(), "scheduled").await;
+    let d = event(&app, &w.courier, pickup, fail.clone(), "cancelled").await;
+    assert!(
+        d["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["status"] == "cancelled"),
+        "{d}"
+    );
+    assert_eq!(
+        d["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["kind"] == "pickup")
+            .unwrap()["attempts"],
+        3
+    );
+
+    // Delivery: three failures hold the result at the post office; a fourth is refused.
+    let (_, d) = app
+        .post(
+            "/api/v1/pickup-requests",
+            &w.operator,
+            &request(w.agency_id),
+        )
+        .await;
+    let code = d["tracking_code"].as_str().unwrap().to_owned();
+    let (pickup, dropoff) = (task_of(&d, "pickup"), task_of(&d, "dropoff"));
+    step(
+        &app,
+        &w.dispatcher,
+        &format!("/api/v1/tasks/{pickup}/assign"),
+        assign.clone(),
+        "scheduled",
+    )
+    .await;
+    event(
+        &app,
+        &w.courier,
+        pickup,
+        json!({"type": "picked_up", "at": now(), "proof": pickup_proof()}),
+        "picked_up",
+    )
+    .await;
+    event(
+        &app,
+        &w.courier,
+        dropoff,
+        json!({"type": "handed_over", "at": now()}),
+        "at_agency",
+    )
+    .await;
+    let d = step(
+        &app,
+        &w.clerk,
+        &format!("/api/v1/dossiers/{code}/result-ready"),
+        json!({"outcome": "rejected"}),
+        "result_ready",
+    )
+    .await;
+    let (collect, deliver) = (task_of(&d, "collect"), task_of(&d, "deliver"));
+    step(
+        &app,
+        &w.dispatcher,
+        &format!("/api/v1/tasks/{collect}/assign"),
+        assign,
+        "result_ready",
+    )
+    .await;
+    event(
+        &app,
+        &w.courier,
+        collect,
+        json!({"type": "collected", "at": now()}),
+        "out_for_delivery",
+    )
+    .await;
+    for _ in 0..2 {
+        event(&app, &w.courier, deliver, fail.clone(), "out_for_delivery").await;
+    }
+    let d = event(&app, &w.courier, deliver, fail.clone(), "out_for_delivery").await;
+    let kinds: Vec<&str> = d["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.last(), Some(&"held_at_post_office"), "{kinds:?}");
+    let res = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/tasks/{deliver}/events"),
+            Some(&w.courier),
+            Some(&fail),
+        )
+        .await;
+    assert_problem(res, 409, "illegal_transition").await;
+}
+
+async fn estimated_location_is_replaced_by_the_pickup_fix(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let mut body = request(w.agency_id);
+    body["address"] = json!({"ward_code": "29869", "street": "45 Lý Thường Kiệt"});
+    let (status, d) = app
+        .post("/api/v1/pickup-requests", &w.operator, &body)
+        .await;
+    assert_eq!(status, 201, "{d}");
+    assert_eq!(d["location_approximate"], true);
+    // No earlier fix and no ward centre: the agency's point stands in.
+    assert_eq!(
+        (d["address"]["lat"].as_f64(), d["address"]["lon"].as_f64()),
+        (Some(10.4602), Some(105.6329))
+    );
+    let pickup = task_of(&d, "pickup");
+    step(
+        &app,
+        &w.dispatcher,
+        &format!("/api/v1/tasks/{pickup}/assign"),
+        json!({"courier_id": w.courier_id}),
+        "scheduled",
+    )
+    .await;
+    let d = event(&app, &w.courier, pickup,
+                  json!({"type": "picked_up", "at": now(), "lat": 10.4711, "lon": 105.6402, "proof": pickup_proof()}), "picked_up").await;
+    assert_eq!(d["location_approximate"], false);
+    assert_eq!(d["address"]["lat"].as_f64(), Some(10.4711));
+    // The same citizen and street next time: the GPS fix is reused.
+    let (_, again) = app
+        .post("/api/v1/pickup-requests", &w.operator, &body)
+        .await;
+    assert_eq!(again["location_approximate"], true);
+    assert_eq!(
+        (
+            again["address"]["lat"].as_f64(),
+            again["address"]["lon"].as_f64()
+        ),
+        (Some(10.4711), Some(105.6402))
+    );
+    // The returning caller is found by phone with the remembered address.
+    let (status, citizen) = app
+        .get("/api/v1/citizens?phone=%2B84912345678", &w.operator)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(citizen["full_name"], "Trần Thị Bình");
+    let streets: Vec<&str> = citizen["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["street"].as_str().unwrap())
+        .collect();
+    assert!(streets.contains(&"45 Lý Thường Kiệt"), "{streets:?}");
+}
+
 crate::on_both_backends!(
+    third_failed_pickup_cancels_and_third_failed_delivery_holds,
+    estimated_location_is_replaced_by_the_pickup_fix,
     public_tracking_is_rate_limited,
     a_dossier_lives_its_whole_life,
     public_tracking_hides_personal_data,
