@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 pub fn routes(r: &mut Routes) {
     r.get("/api/v1/admin-units/provinces", provinces)
-        .get("/api/v1/admin-units/provinces/{code}/wards", wards);
+        .get("/api/v1/admin-units/provinces/{code}/wards", wards)
+        .put("/api/v1/admin-units/wards/{code}/centre", set_centre);
 }
 
 /// The province of a ward, or a 422 `unknown_ward_code` on `field`.
@@ -66,4 +67,34 @@ async fn wards(
         })
         .await?;
     Ok(HttpResponse::Ok().json(rows))
+}
+
+#[derive(Debug, Deserialize)]
+struct CentreBody {
+    lat: f64,
+    lon: f64,
+}
+
+async fn set_centre(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: crate::extract::Json<CentreBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[crate::auth::Role::Admin])?;
+    let code = path.into_inner();
+    let body = body.into_inner();
+    let mut check = crate::validate::Check::new();
+    check.latlon("", body.lat, body.lon);
+    check.finish()?;
+    let ward = state
+        .db
+        .write(move |c| -> Result<_, ApiError> {
+            if !admin_units::set_centre(c, &code, body.lat, body.lon)? {
+                return Err(ApiError::not_found("xã/phường này"));
+            }
+            Ok(admin_units::find_ward(c, &code)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ward))
 }

@@ -717,6 +717,47 @@ async fn estimated_location_is_replaced_by_the_pickup_fix(b: Backend) {
         ),
         (Some(10.4711), Some(105.6402))
     );
+    // Another street in the ward falls back to the ward centre set by an admin.
+    let admin = app.admin().await;
+    let res = app
+        .send(
+            Method::PUT,
+            "/api/v1/admin-units/wards/29869/centre",
+            Some(&admin),
+            Some(&json!({"lat": 10.4650, "lon": 105.6400})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .send(
+            Method::PUT,
+            "/api/v1/admin-units/wards/29869/centre",
+            Some(&w.operator),
+            Some(&json!({"lat": 10.4650, "lon": 105.6400})),
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+    let res = app
+        .send(
+            Method::PUT,
+            "/api/v1/admin-units/wards/29869/centre",
+            Some(&admin),
+            Some(&json!({"lat": 1.0, "lon": 105.6400})),
+        )
+        .await;
+    assert_problem(res, 422, "outside_vietnam").await;
+    let mut elsewhere = body.clone();
+    elsewhere["address"]["street"] = json!("9 Hùng Vương");
+    let (_, third) = app
+        .post("/api/v1/pickup-requests", &w.operator, &elsewhere)
+        .await;
+    assert_eq!(
+        (
+            third["address"]["lat"].as_f64(),
+            third["address"]["lon"].as_f64()
+        ),
+        (Some(10.4650), Some(105.6400))
+    );
     // The returning caller is found by phone with the remembered address.
     let (status, citizen) = app
         .get("/api/v1/citizens?phone=%2B84912345678", &w.operator)

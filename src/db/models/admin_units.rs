@@ -134,3 +134,19 @@ pub fn insert_all(
     }
     Ok(())
 }
+
+/// Sets a ward's centre (used to estimate addresses given without a pin).
+pub fn set_centre(
+    conn: &mut DbConnection,
+    code: &str,
+    lat: f64,
+    lon: f64,
+) -> Result<bool, StoreError> {
+    let n = diesel::update(wards::table.find(code))
+        .set((
+            wards::centre_lat.eq(Some(lat)),
+            wards::centre_lon.eq(Some(lon)),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
