@@ -49,7 +49,7 @@ fn replay(stored: &idempotency::Stored, hash: &str) -> Result<HttpResponse, ApiE
 }
 
 /// Runs `op` in one write transaction (once per key), answering `success` with its JSON.
-pub async fn write<F>(
+pub async fn write<T, F>(
     state: &AppState,
     auth: &AuthUser,
     req: &HttpRequest,
@@ -58,8 +58,12 @@ pub async fn write<F>(
     op: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(&mut DbConnection) -> Result<Value, ApiError> + Send + 'static,
+    T: serde::Serialize,
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
 {
+    let op = move |c: &mut DbConnection| {
+        op(c).and_then(|v| serde_json::to_value(v).map_err(ApiError::internal))
+    };
     let Some(key) = key_of(req)? else {
         let body = state.db.write(op).await?;
         return Ok(HttpResponse::build(success).json(body));

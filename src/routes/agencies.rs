@@ -9,10 +9,12 @@ use crate::db::now_utc;
 use crate::domain::text::fold;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
+use crate::idempotency;
 use crate::routing::Routes;
 use crate::state::AppState;
 use crate::validate::Check;
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 pub fn routes(r: &mut Routes) {
@@ -36,11 +38,13 @@ struct CreateAgency {
 }
 
 async fn create(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     body: Json<CreateAgency>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Admin])?;
+    let digest = body.digest().to_owned();
     let body = body.into_inner();
     let mut check = Check::new();
     let place = PlaceBody {
@@ -61,9 +65,13 @@ async fn create(
     }
     let opening_hours = check.opt_line("opening_hours", body.opening_hours.as_deref(), 200);
     check.finish()?;
-    let agency = state
-        .db
-        .write(move |c| -> Result<_, ApiError> {
+    idempotency::write(
+        &state,
+        &auth,
+        &req,
+        &digest,
+        StatusCode::CREATED,
+        move |c| -> Result<_, ApiError> {
             let province_code = ward_province(c, "ward_code", &place.ward_code)?;
             Ok(agencies::insert(
                 c,
@@ -80,9 +88,9 @@ async fn create(
                     created_at: now_utc(),
                 },
             )?)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(agency))
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

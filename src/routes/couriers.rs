@@ -6,10 +6,12 @@ use crate::db::models::{post_offices, users};
 use crate::db::now_utc;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
+use crate::idempotency;
 use crate::routing::Routes;
 use crate::state::AppState;
 use crate::validate::Check;
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveTime;
 use serde::Deserialize;
 
@@ -31,11 +33,13 @@ struct CreateCourier {
 }
 
 async fn create(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     body: Json<CreateCourier>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Admin])?;
+    let digest = body.digest().to_owned();
     let b = body.into_inner();
     let mut check = Check::new();
     check.range("capacity", b.capacity, 1, 1000);
@@ -87,9 +91,13 @@ async fn create(
         active: true,
         created_at: now_utc(),
     };
-    let courier = state
-        .db
-        .write(move |c| -> Result<_, ApiError> {
+    idempotency::write(
+        &state,
+        &auth,
+        &req,
+        &digest,
+        StatusCode::CREATED,
+        move |c| -> Result<_, ApiError> {
             let mut check = Check::new();
             match users::find(c, new.user_id)? {
                 Some(u) if u.role == "courier" => {}
@@ -114,9 +122,9 @@ async fn create(
                 ));
             }
             Ok(couriers::insert(c, &new)?)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(courier))
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,10 +4,12 @@ use crate::auth::{AuthUser, Role};
 use crate::db::models::holidays::{self, Holiday};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
+use crate::idempotency;
 use crate::routing::Routes;
 use crate::state::AppState;
 use crate::validate::Check;
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -32,11 +34,13 @@ async fn list(_auth: AuthUser, state: web::Data<AppState>) -> Result<HttpRespons
 }
 
 async fn replace(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     body: Json<Vec<HolidayBody>>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Admin])?;
+    let digest = body.digest().to_owned();
     let body = body.into_inner();
     let mut check = Check::new();
     if body.len() > MAX_HOLIDAYS {
@@ -69,12 +73,16 @@ async fn replace(
     }
     check.finish()?;
     rows.sort_by_key(|h| h.day);
-    let stored = state
-        .db
-        .write(move |c| -> Result<_, ApiError> {
+    idempotency::write(
+        &state,
+        &auth,
+        &req,
+        &digest,
+        StatusCode::OK,
+        move |c| -> Result<_, ApiError> {
             holidays::replace_all(c, &rows)?;
             Ok(holidays::list(c)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(stored))
+        },
+    )
+    .await
 }

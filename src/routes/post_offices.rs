@@ -9,10 +9,12 @@ use crate::db::now_utc;
 use crate::domain::text::fold;
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::idempotency;
 use crate::routing::Routes;
 use crate::state::AppState;
 use crate::validate::Check;
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 pub fn routes(r: &mut Routes) {
@@ -22,17 +24,23 @@ pub fn routes(r: &mut Routes) {
 }
 
 async fn create(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     body: Json<PlaceBody>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Admin])?;
+    let digest = body.digest().to_owned();
     let mut check = Check::new();
     let place = body.into_inner().check(&mut check);
     check.finish()?;
-    let office = state
-        .db
-        .write(move |c| -> Result<_, ApiError> {
+    idempotency::write(
+        &state,
+        &auth,
+        &req,
+        &digest,
+        StatusCode::CREATED,
+        move |c| -> Result<_, ApiError> {
             let province_code = ward_province(c, "ward_code", &place.ward_code)?;
             Ok(post_offices::insert(
                 c,
@@ -47,9 +55,9 @@ async fn create(
                     created_at: now_utc(),
                 },
             )?)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(office))
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,10 +7,12 @@ use crate::db::now_utc;
 use crate::domain::text::fold;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
+use crate::idempotency;
 use crate::routing::Routes;
 use crate::state::AppState;
 use crate::validate::Check;
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 pub fn routes(r: &mut Routes) {
@@ -42,11 +44,13 @@ fn valid_code(code: &str) -> bool {
 }
 
 async fn create(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     body: Json<CreateProcedure>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Admin])?;
+    let digest = body.digest().to_owned();
     let b = body.into_inner();
     let mut check = Check::new();
     let code = b.code.trim().to_owned();
@@ -92,9 +96,13 @@ async fn create(
         required_documents: serde_json::to_string(&documents).map_err(ApiError::internal)?,
         created_at: now_utc(),
     };
-    let created = state
-        .db
-        .write(move |c| -> Result<_, ApiError> {
+    idempotency::write(
+        &state,
+        &auth,
+        &req,
+        &digest,
+        StatusCode::CREATED,
+        move |c| -> Result<_, ApiError> {
             if procedures::find(c, &row.code)?.is_some() {
                 return Err(ApiError::new(
                     ErrorCode::AlreadyExists,
@@ -102,9 +110,9 @@ async fn create(
                 ));
             }
             Ok(procedures::insert(c, &row)?)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(created))
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

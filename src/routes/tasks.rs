@@ -158,11 +158,14 @@ fn check_event(b: EventBody) -> Result<actions::TaskEventInput, ApiError> {
             check.latlon("", lat, lon);
         }
         (None, None) => {}
-        _ => check.push(
-            "lat",
-            ErrorCode::ValidationFailed,
-            "Cần cả vĩ độ và kinh độ",
-        ),
+        (lat, _) => {
+            let missing = if lat.is_some() { "lon" } else { "lat" };
+            check.push(
+                missing,
+                ErrorCode::ValidationFailed,
+                "Cần cả vĩ độ và kinh độ",
+            );
+        }
     }
     let note = check.opt_line("note", b.note.as_deref(), 500);
     let proof = b.proof.filter(|p| !p.is_null());

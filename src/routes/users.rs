@@ -7,10 +7,12 @@ use crate::db::now_utc;
 use crate::domain::phone::Phone;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
+use crate::idempotency;
 use crate::routing::Routes;
 use crate::state::AppState;
 use crate::validate::Check;
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 pub fn routes(r: &mut Routes) {
@@ -153,11 +155,13 @@ pub fn insert(
 
 #[tracing::instrument(skip_all, fields(admin = auth.id))]
 async fn create(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     body: Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Admin])?;
+    let digest = body.digest().to_owned();
     let ValidUser {
         mut new,
         password: pw,
@@ -166,9 +170,19 @@ async fn create(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    let user = state.db.write(move |c| insert(c, &new)).await?;
-    tracing::info!(user_id = user.id, role = %user.role, "user created");
-    Ok(HttpResponse::Created().json(user))
+    idempotency::write(
+        &state,
+        &auth,
+        &req,
+        &digest,
+        StatusCode::CREATED,
+        move |c| {
+            let user = insert(c, &new)?;
+            tracing::info!(user_id = user.id, role = %user.role, "user created");
+            Ok(user)
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

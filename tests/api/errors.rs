@@ -237,7 +237,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn mutate(valid: &Value, pointer: &str, value: Option<Value>) -> Value {
+pub fn mutate(valid: &Value, pointer: &str, value: Option<Value>) -> Value {
     let mut body = valid.clone();
     let (parent, key) = pointer.rsplit_once('/').unwrap();
     let target = if parent.is_empty() {
@@ -346,20 +346,34 @@ async fn every_bad_input_is_a_4xx_problem_and_writes_nothing(b: Backend) {
             case.path
         );
 
-        // The untouched body is accepted, so each refusal above was about its field.
-        let res = app
-            .send(
-                case.method.clone(),
-                case.path,
-                Some(&token),
-                Some(&case.valid),
-            )
-            .await;
+        // The untouched body is accepted, so each refusal above was about its field;
+        // sent again with the same Idempotency-Key it answers the same and writes once.
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            let res = app
+                .client
+                .request(case.method.clone(), &url)
+                .bearer_auth(&token)
+                .header("Idempotency-Key", format!("once-{}", case.path))
+                .json(&case.valid)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let text = res.text().await.unwrap();
+            assert!(
+                status.is_success(),
+                "{}: valid body refused: {text}",
+                case.path
+            );
+            answers.push((status, text));
+        }
+        assert_eq!(answers[0], answers[1], "{}: a replay differs", case.path);
+        let written = count(&app.get(case.list, &token).await.1);
         assert!(
-            res.status().is_success(),
-            "{}: valid body refused: {}",
-            case.path,
-            res.text().await.unwrap()
+            written <= after + 1,
+            "{}: the replay wrote again",
+            case.path
         );
     }
 }

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 /// A province with one agency, post office, procedure and a user of every role.
 pub struct World {
+    pub admin: String,
     pub operator: String,
     pub dispatcher: String,
     pub courier: String,
@@ -84,6 +85,7 @@ pub async fn world(app: &TestApp) -> World {
         }
     }
     World {
+        admin,
         operator,
         dispatcher,
         courier,
