@@ -4,6 +4,7 @@
 use crate::db::models::dossiers::Dossier;
 use crate::db::models::events::Event;
 use crate::db::models::tasks::Task;
+use crate::domain::deadlines::{handover_by, return_by, DeadlinePolicy, WorkCalendar};
 use crate::domain::dossier::DossierStatus;
 use crate::timefmt::to_vn;
 use chrono::NaiveDateTime;
@@ -36,8 +37,46 @@ pub fn task(t: &Task, tracking_code: &str) -> Value {
     })
 }
 
-/// The whole dossier for staff.
-pub fn staff(d: &Dossier, tasks: &[Task], events: &[Event]) -> Value {
+/// The promises made on a dossier (working days and hours, holidays excluded) and
+/// which of them are already broken at `now`.
+pub fn deadlines(
+    d: &Dossier,
+    events: &[Event],
+    calendar: &WorkCalendar,
+    now: NaiveDateTime,
+) -> Value {
+    let policy = DeadlinePolicy::default();
+    let last = |kind: &str| {
+        events
+            .iter()
+            .rev()
+            .find(|e| e.kind == kind)
+            .map(|e| to_vn(e.at))
+    };
+    let pickup = d.pickup_to.map(to_vn);
+    let handover = last("picked_up").map(|t| handover_by(calendar, &policy, &t));
+    let goes_home = d.service != "send" && d.return_method == "home";
+    let ret = last("result_ready")
+        .filter(|_| goes_home)
+        .map(|t| return_by(calendar, &policy, &t));
+    let now = to_vn(now);
+    let passed = |t: Option<chrono::DateTime<chrono::FixedOffset>>| t.is_some_and(|t| t < now);
+    let late: Vec<&str> = match d.status.as_str() {
+        "requested" | "scheduled" | "supplement_required" if passed(pickup) => vec!["pickup"],
+        "picked_up" | "in_transit" if passed(handover) => vec!["handover"],
+        "result_ready" | "out_for_delivery" if passed(ret) => vec!["return"],
+        _ => vec![],
+    };
+    let rfc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| t.map(|t| t.to_rfc3339());
+    json!({
+        "pickup_by": rfc(pickup), "handover_by": rfc(handover),
+        "agency_appointment": d.appointment_date.map(|a| a.to_string()),
+        "return_by": rfc(ret), "late": late,
+    })
+}
+
+/// The whole dossier for staff, with its deadlines (see [`deadlines`]).
+pub fn staff(d: &Dossier, tasks: &[Task], events: &[Event], deadlines: Value) -> Value {
     let events: Vec<Value> = events
         .iter()
         .map(|e| {
@@ -61,8 +100,7 @@ pub fn staff(d: &Dossier, tasks: &[Task], events: &[Event]) -> Value {
         "procedure_code": d.procedure_code, "agency_id": d.agency_id,
         "fees": {"postal_fee_vnd": d.postal_fee_vnd, "agency_fee_vnd": d.agency_fee_vnd, "total_vnd": d.total_vnd},
         "pickup_window": window(d.pickup_from, d.pickup_to),
-        "deadlines": {"pickup_by": time(d.pickup_to),
-                      "agency_appointment": d.appointment_date.map(|a| a.to_string())},
+        "deadlines": deadlines,
         "agency_dossier_code": d.agency_dossier_code, "outcome": d.outcome, "note": d.note,
         "tasks": tasks.iter().map(|t| task(t, &d.tracking_code)).collect::<Vec<_>>(),
         "events": events,
@@ -108,8 +146,18 @@ pub fn public(
                                    "label": label("requested")}),
     ];
     timeline.extend(events.iter().filter(|e| e.kind != "unassigned").map(|e| {
+        let at_agency = matches!(
+            e.kind.as_str(),
+            "handed_over"
+                | "received"
+                | "supplement_required"
+                | "result_ready"
+                | "collected"
+                | "handed_over_at_counter"
+        );
         json!({"at": time(Some(e.at)), "status": e.status_after,
-                            "label": public_label(&e.kind, &e.status_after)})
+               "label": public_label(&e.kind, &e.status_after),
+               "place": if at_agency { Some(agency_name) } else { None }})
     }));
     let mut v = json!({
         "tracking_code": d.tracking_code, "status": d.status, "status_label": label(&d.status),
@@ -129,6 +177,91 @@ pub fn public(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{NaiveDate, NaiveDateTime};
+
+    /// Local Vietnam time → stored naive UTC.
+    fn vn(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap() - chrono::Duration::hours(7)
+    }
+
+    fn dossier(status: &str) -> Dossier {
+        Dossier {
+            id: 1,
+            tracking_code: "HS000000015VN".into(),
+            citizen_id: 1,
+            citizen_name: "A".into(),
+            phone: "0912345678".into(),
+            id_number: None,
+            ward_code: "29869".into(),
+            province_code: "82".into(),
+            street: "1".into(),
+            lat: 10.0,
+            lon: 105.0,
+            location_approximate: false,
+            procedure_code: "1".into(),
+            agency_id: 1,
+            service: "both".into(),
+            return_method: "home".into(),
+            status: status.into(),
+            version: 0,
+            pickup_from: Some(vn("2026-11-26 08:00")),
+            pickup_to: Some(vn("2026-11-26 11:00")),
+            postal_fee_vnd: 0,
+            agency_fee_vnd: 0,
+            total_vnd: 0,
+            note: None,
+            agency_dossier_code: None,
+            appointment_date: None,
+            outcome: None,
+            created_by: 1,
+            created_at: vn("2026-11-25 09:00"),
+            updated_at: vn("2026-11-25 09:00"),
+        }
+    }
+
+    fn event(kind: &str, at: NaiveDateTime) -> Event {
+        Event {
+            id: 1,
+            dossier_id: 1,
+            task_id: None,
+            kind: kind.into(),
+            status_after: String::new(),
+            actor_user_id: None,
+            actor_role: "courier".into(),
+            at,
+            recorded_at: at,
+            lat: None,
+            lon: None,
+            note: None,
+            data: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn deadlines_count_working_hours_and_days() {
+        let holidays = [NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()];
+        let cal = WorkCalendar::new(holidays);
+        // Picked up Friday 15:00: 2 h on Friday, Monday is a holiday, 6 h on Tuesday.
+        let picked = [event("picked_up", vn("2026-11-27 15:00"))];
+        let d = deadlines(&dossier("picked_up"), &picked, &cal, vn("2026-11-27 16:00"));
+        assert_eq!(d["handover_by"], "2026-12-01T15:30:00+07:00");
+        assert_eq!(d["late"], json!([]));
+        let d = deadlines(&dossier("picked_up"), &picked, &cal, vn("2026-12-01 16:00"));
+        assert_eq!(d["late"], json!(["handover"]));
+        // Result ready Friday: home by the close of the next working day.
+        let ready = [event("result_ready", vn("2026-11-27 10:00"))];
+        let d = deadlines(
+            &dossier("result_ready"),
+            &ready,
+            &cal,
+            vn("2026-11-27 11:00"),
+        );
+        assert_eq!(d["return_by"], "2026-12-01T17:00:00+07:00");
+        // The pickup window's end is the pickup promise.
+        let d = deadlines(&dossier("scheduled"), &[], &cal, vn("2026-11-26 12:00"));
+        assert_eq!(d["pickup_by"], "2026-11-26T11:00:00+07:00");
+        assert_eq!(d["late"], json!(["pickup"]));
+    }
 
     #[test]
     fn names_are_masked_to_initials() {

@@ -43,7 +43,9 @@ pub fn staff_view(c: &mut DbConnection, id: i64) -> Result<Value, ApiError> {
     let d = dossiers::find(c, id)?.ok_or_else(|| ApiError::not_found("hồ sơ"))?;
     let t = tasks::of_dossier(c, id)?;
     let e = events::of_dossier(c, id)?;
-    Ok(view::staff(&d, &t, &e))
+    let calendar = WorkCalendar::new(holidays::list(c)?.into_iter().map(|h| h.day));
+    let deadlines = view::deadlines(&d, &e, &calendar, crate::db::now_utc());
+    Ok(view::staff(&d, &t, &e, deadlines))
 }
 
 const STAFF: [Role; 5] = [

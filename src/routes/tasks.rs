@@ -293,8 +293,31 @@ async fn event(
     .await
 }
 
-async fn my_route(auth: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[derive(Debug, Deserialize)]
+struct RouteQuery {
+    date: Option<chrono::NaiveDate>,
+}
+
+/// Route order: planned sequence, then window start, then creation (unplanned and
+/// windowless stops last, each drop-off after the pickups before it).
+fn route_order(tasks: &mut [tasks::Task]) {
+    tasks.sort_by_key(|t| {
+        (
+            t.seq.unwrap_or(i32::MAX),
+            t.window_from.is_none(),
+            t.window_from,
+            t.id,
+        )
+    });
+}
+
+async fn my_route(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    q: web::Query<RouteQuery>,
+) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Courier])?;
+    let date = q.date;
     let stops = state
         .db
         .read(move |c| -> Result<Vec<Value>, ApiError> {
@@ -302,7 +325,13 @@ async fn my_route(auth: AuthUser, state: web::Data<AppState>) -> Result<HttpResp
                 return Ok(Vec::new());
             };
             let mut stops = Vec::new();
-            for t in tasks::open_of_courier(c, courier.id)? {
+            let mut open = tasks::open_of_courier(c, courier.id)?;
+            open.retain(|t| match (date, t.window_from) {
+                (Some(day), Some(from)) => crate::timefmt::to_vn(from).date_naive() == day,
+                _ => true,
+            });
+            route_order(&mut open);
+            for t in open {
                 let Some(d) = dossiers::find(c, t.dossier_id)? else {
                     continue;
                 };

@@ -775,7 +775,72 @@ async fn estimated_location_is_replaced_by_the_pickup_fix(b: Backend) {
     assert!(streets.contains(&"45 Lý Thường Kiệt"), "{streets:?}");
 }
 
+async fn the_courier_sees_the_route_in_order(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let (_, d) = app
+        .post(
+            "/api/v1/pickup-requests",
+            &w.operator,
+            &request(w.agency_id),
+        )
+        .await;
+    let pickup = task_of(&d, "pickup");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/tasks/{pickup}/assign"),
+            &w.dispatcher,
+            &json!({"courier_id": w.courier_id}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (status, route) = app.get("/api/v1/me/route", &w.courier).await;
+    assert_eq!(status, 200, "{route}");
+    let stops = route["stops"].as_array().unwrap();
+    let kinds: Vec<&str> = stops.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["pickup", "dropoff"]);
+    assert_eq!(stops[0]["citizen_first_name"], "Bình");
+    assert_eq!(stops[0]["phone"], "0912345678");
+    assert_eq!(
+        stops[0]["required_documents"],
+        json!(["Đơn đề nghị", "Bản sao căn cước"])
+    );
+    assert_eq!(stops[0]["tracking_code"], d["tracking_code"]);
+    let tomorrow = window(1)["from"].as_str().unwrap()[..10].to_owned();
+    let later = window(3)["from"].as_str().unwrap()[..10].to_owned();
+    let (_, on_day) = app
+        .get(&format!("/api/v1/me/route?date={tomorrow}"), &w.courier)
+        .await;
+    assert_eq!(on_day["stops"].as_array().unwrap().len(), 2);
+    let (_, other_day) = app
+        .get(&format!("/api/v1/me/route?date={later}"), &w.courier)
+        .await;
+    assert_eq!(
+        other_day["stops"].as_array().unwrap().len(),
+        1,
+        "only the windowless drop-off"
+    );
+    let (_, empty) = app.get("/api/v1/me/route", &w.other_courier).await;
+    assert_eq!(empty["stops"], json!([]));
+    let res = app
+        .send(
+            Method::GET,
+            "/api/v1/me/route?date=mai",
+            Some(&w.courier),
+            None,
+        )
+        .await;
+    assert_problem(res, 400, "invalid_query").await;
+    let res = app
+        .send(Method::GET, "/api/v1/me/route", Some(&w.operator), None)
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+}
+
 crate::on_both_backends!(
+    the_courier_sees_the_route_in_order,
     third_failed_pickup_cancels_and_third_failed_delivery_holds,
     estimated_location_is_replaced_by_the_pickup_fix,
     public_tracking_is_rate_limited,
