@@ -11,6 +11,7 @@ pub mod dossiers;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod import;
 pub mod metrics;
 pub mod receipt;
 pub mod routes;

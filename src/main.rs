@@ -33,6 +33,20 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Load data from files (all or nothing).
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Ward centres from a CSV file with columns `ward_code,lat,lon`.
+    WardCentres {
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -61,6 +75,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(cli.settings),
         Command::Migrate => migrate(&cli.settings),
         Command::User { action } => user(&cli.settings, action),
+        Command::Import { what } => import(&cli.settings, what),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -144,5 +159,17 @@ fn user(settings: &Settings, action: UserAction) -> Result<(), String> {
         "Đã tạo người dùng {} (id {}, vai trò {})",
         created.username, created.id, created.role
     );
+    Ok(())
+}
+
+fn import(settings: &Settings, what: ImportWhat) -> Result<(), String> {
+    let ImportWhat::WardCentres { file } = what;
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("không đọc được {}: {e}", file.display()))?;
+    let rows = buuta::import::parse_ward_centres(&text).map_err(|errs| errs.join("\n"))?;
+    let db = Db::connect(&settings.database_url, 2)?;
+    bootstrap::run(&db, settings)?;
+    let n = buuta::import::apply_ward_centres(&db, &rows)?;
+    println!("Đã cập nhật tâm của {n} xã/phường.");
     Ok(())
 }
