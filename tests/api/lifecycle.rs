@@ -152,7 +152,27 @@ async fn step(app: &TestApp, token: &str, path: &str, body: Value, status: &str)
         public["timeline"].as_array().unwrap().last().unwrap()["status"],
         status
     );
+    assert_status_is_the_fold(&d);
     d
+}
+
+/// The stored status always equals the fold of the stored events.
+fn assert_status_is_the_fold(d: &Value) {
+    use buuta::domain::dossier::{fold, AttemptLimits, Ctx, DossierEvent, ReturnMethod, Service};
+    let ctx = Ctx::new(
+        Service::parse(d["service"].as_str().unwrap()).unwrap(),
+        ReturnMethod::parse(d["return_method"].as_str().unwrap()).unwrap(),
+        AttemptLimits::default(),
+    )
+    .unwrap();
+    let events: Vec<DossierEvent> = d["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_value(e["data"].clone()).expect("stored event parses"))
+        .collect();
+    let folded = fold(&events, &ctx).expect("stored events fold");
+    assert_eq!(folded.as_str(), d["status"].as_str().unwrap());
 }
 
 async fn event(app: &TestApp, token: &str, task: i64, body: Value, status: &str) -> Value {
@@ -839,7 +859,109 @@ async fn the_courier_sees_the_route_in_order(b: Backend) {
     assert_problem(res, 403, "forbidden").await;
 }
 
+async fn staff_search_pickup_requests(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let (_, first) = app
+        .post(
+            "/api/v1/pickup-requests",
+            &w.operator,
+            &request(w.agency_id),
+        )
+        .await;
+    let mut other = request(w.agency_id);
+    other["citizen"]["phone"] = json!("0987654321");
+    other["address"]["ward_code"] = json!("29905");
+    let (status, second) = app
+        .post("/api/v1/pickup-requests", &w.operator, &other)
+        .await;
+    assert_eq!(status, 201, "{second}");
+    let code = first["tracking_code"].as_str().unwrap();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/dossiers/{code}/cancel"),
+            &w.operator,
+            &json!({"reason": "Đổi ý"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let codes = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["tracking_code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%d")
+        .to_string();
+    for (query, expected) in [
+        (
+            "status=cancelled".to_owned(),
+            vec![first["tracking_code"].clone()],
+        ),
+        (
+            "status=requested".to_owned(),
+            vec![second["tracking_code"].clone()],
+        ),
+        (
+            "phone=%2B84987654321".to_owned(),
+            vec![second["tracking_code"].clone()],
+        ),
+        (
+            "ward_code=29869".to_owned(),
+            vec![first["tracking_code"].clone()],
+        ),
+        (
+            format!("agency_id={}", w.agency_id),
+            vec![
+                first["tracking_code"].clone(),
+                second["tracking_code"].clone(),
+            ],
+        ),
+        (format!("from={tomorrow}"), vec![]),
+        (
+            format!("to={tomorrow}&from=2020-01-01"),
+            vec![
+                first["tracking_code"].clone(),
+                second["tracking_code"].clone(),
+            ],
+        ),
+    ] {
+        let (status, page) = app
+            .get(&format!("/api/v1/pickup-requests?{query}"), &w.operator)
+            .await;
+        assert_eq!(status, 200, "{query}: {page}");
+        let expected: Vec<String> = expected
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(codes(&page), expected, "{query}");
+    }
+    let (_, clerk_view) = app.get("/api/v1/pickup-requests", &w.other_clerk).await;
+    assert_eq!(
+        codes(&clerk_view),
+        Vec::<String>::new(),
+        "another agency's clerk sees none"
+    );
+    for bad in ["status=lost", "phone=123", "from=yesterday", "limit=0"] {
+        let res = app
+            .send(
+                Method::GET,
+                &format!("/api/v1/pickup-requests?{bad}"),
+                Some(&w.operator),
+                None,
+            )
+            .await;
+        assert_problem(res, 400, "invalid_query").await;
+    }
+}
+
 crate::on_both_backends!(
+    staff_search_pickup_requests,
     the_courier_sees_the_route_in_order,
     third_failed_pickup_cancels_and_third_failed_delivery_holds,
     estimated_location_is_replaced_by_the_pickup_fix,
