@@ -224,6 +224,7 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
                     vehicle: Some("Xe máy".into()),
                     active: true,
                     created_at: now,
+                    days_off: r#"["sun"]"#.into(),
                 },
             )?;
         }

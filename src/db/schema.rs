@@ -126,6 +126,7 @@ diesel::table! {
         vehicle -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamp,
+        days_off -> Text,
     }
 }
 
@@ -205,6 +206,47 @@ diesel::table! {
         attempts -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        zone_id -> Nullable<BigInt>,
+        outside_zone -> Bool,
+    }
+}
+
+diesel::table! {
+    zones (id) {
+        id -> BigInt,
+        name -> Text,
+        post_office_id -> BigInt,
+        area -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    courier_zones (courier_id, zone_id) {
+        courier_id -> BigInt,
+        zone_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    courier_positions (courier_id) {
+        courier_id -> BigInt,
+        lat -> Double,
+        lon -> Double,
+        at -> Timestamp,
+        accuracy_m -> Nullable<Double>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    position_trail (id) {
+        id -> BigInt,
+        courier_id -> BigInt,
+        lat -> Double,
+        lon -> Double,
+        at -> Timestamp,
+        accuracy_m -> Nullable<Double>,
     }
 }
 
@@ -261,4 +303,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     events,
     idempotency_keys,
+    zones,
+    courier_zones,
+    courier_positions,
+    position_trail,
 );

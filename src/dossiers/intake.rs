@@ -380,6 +380,31 @@ pub fn create(
     Ok(dossier.id)
 }
 
+/// An unassigned task of a dossier at a point.
+fn unassigned_task(
+    d: &dossiers::Dossier,
+    kind: TaskKind,
+    window: Option<(NaiveDateTime, NaiveDateTime)>,
+    (lat, lon): (f64, f64),
+    now: NaiveDateTime,
+) -> tasks::NewTask {
+    tasks::NewTask {
+        dossier_id: d.id,
+        kind: kind.as_str().to_owned(),
+        status: TaskStatus::Unassigned.as_str().to_owned(),
+        courier_id: None,
+        window_from: window.map(|w| w.0),
+        window_to: window.map(|w| w.1),
+        lat,
+        lon,
+        attempts: 0,
+        created_at: now,
+        updated_at: now,
+        zone_id: None,
+        outside_zone: false,
+    }
+}
+
 /// Creates an unassigned pickup at the citizen's door and its drop-off at the agency.
 pub fn new_send_leg(
     conn: &mut DbConnection,
@@ -388,22 +413,16 @@ pub fn new_send_leg(
     agency: &agencies::Agency,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let task =
-        |kind: TaskKind, window: Option<(NaiveDateTime, NaiveDateTime)>, lat, lon| tasks::NewTask {
-            dossier_id: d.id,
-            kind: kind.as_str().to_owned(),
-            status: TaskStatus::Unassigned.as_str().to_owned(),
-            courier_id: None,
-            window_from: window.map(|w| w.0),
-            window_to: window.map(|w| w.1),
-            lat,
-            lon,
-            attempts: 0,
-            created_at: now,
-            updated_at: now,
-        };
-    tasks::insert(conn, &task(TaskKind::Pickup, window, d.lat, d.lon))?;
-    tasks::insert(conn, &task(TaskKind::Dropoff, None, agency.lat, agency.lon))?;
+    let door = (d.lat, d.lon);
+    tasks::insert(
+        conn,
+        &unassigned_task(d, TaskKind::Pickup, window, door, now),
+    )?;
+    let desk = (agency.lat, agency.lon);
+    tasks::insert(
+        conn,
+        &unassigned_task(d, TaskKind::Dropoff, None, desk, now),
+    )?;
     Ok(())
 }
 
@@ -414,26 +433,14 @@ pub fn new_return_leg(
     agency: &agencies::Agency,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    for (kind, lat, lon) in [
-        (TaskKind::Collect, agency.lat, agency.lon),
-        (TaskKind::Deliver, d.lat, d.lon),
-    ] {
-        tasks::insert(
-            conn,
-            &tasks::NewTask {
-                dossier_id: d.id,
-                kind: kind.as_str().to_owned(),
-                status: TaskStatus::Unassigned.as_str().to_owned(),
-                courier_id: None,
-                window_from: None,
-                window_to: None,
-                lat,
-                lon,
-                attempts: 0,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
-    }
+    let desk = (agency.lat, agency.lon);
+    tasks::insert(
+        conn,
+        &unassigned_task(d, TaskKind::Collect, None, desk, now),
+    )?;
+    tasks::insert(
+        conn,
+        &unassigned_task(d, TaskKind::Deliver, None, (d.lat, d.lon), now),
+    )?;
     Ok(())
 }

@@ -30,7 +30,12 @@ struct CreateCourier {
     shift_start: String,
     shift_end: String,
     vehicle: Option<String>,
+    #[serde(default)]
+    days_off: Vec<String>,
 }
+
+/// Weekday names accepted in `days_off` (besides `YYYY-MM-DD` dates).
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 async fn create(
     req: HttpRequest,
@@ -76,6 +81,20 @@ async fn create(
         );
     }
     let vehicle = check.opt_line("vehicle", b.vehicle.as_deref(), 50);
+    let mut days_off = Vec::new();
+    for (i, d) in b.days_off.iter().enumerate() {
+        let d = d.trim().to_lowercase();
+        let is_date = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").is_ok();
+        if (WEEKDAYS.contains(&d.as_str()) || is_date) && days_off.len() < 400 {
+            days_off.push(d);
+        } else {
+            check.push(
+                &format!("days_off[{i}]"),
+                ErrorCode::ValidationFailed,
+                "Ngày nghỉ là thứ trong tuần (mon…sun) hoặc ngày YYYY-MM-DD",
+            );
+        }
+    }
     check.finish()?;
     let new = NewCourier {
         user_id: b.user_id,
@@ -90,6 +109,7 @@ async fn create(
         vehicle,
         active: true,
         created_at: now_utc(),
+        days_off: serde_json::to_string(&days_off).map_err(ApiError::internal)?,
     };
     idempotency::write(
         &state,

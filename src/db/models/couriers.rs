@@ -20,6 +20,16 @@ pub struct Courier {
     pub active: bool,
     #[serde(serialize_with = "crate::timefmt::ser")]
     pub created_at: NaiveDateTime,
+    /// JSON array of weekdays (`"sun"`) and dates (`"2026-12-24"`) off work.
+    #[serde(serialize_with = "ser_days_off")]
+    pub days_off: String,
+}
+
+fn ser_days_off<S: serde::Serializer>(raw: &str, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    serde_json::from_str::<Vec<String>>(raw)
+        .unwrap_or_default()
+        .serialize(s)
 }
 
 /// A validated courier to insert.
@@ -34,6 +44,7 @@ pub struct NewCourier {
     pub vehicle: Option<String>,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    pub days_off: String,
 }
 
 /// Inserts and returns the stored row.

@@ -23,6 +23,8 @@ pub struct Task {
     pub attempts: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub zone_id: Option<i64>,
+    pub outside_zone: bool,
 }
 
 /// A task to insert.
@@ -40,6 +42,8 @@ pub struct NewTask {
     pub attempts: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub zone_id: Option<i64>,
+    pub outside_zone: bool,
 }
 
 /// Inserts a task.

@@ -1,0 +1,217 @@
+//! Independent feasibility check of a [`Solution`]: it trusts nothing the solver says and
+//! replays every route from the matrix.
+
+use super::{part_stop, JobKind, Problem, Solution, StopPart};
+use std::collections::{HashMap, HashSet};
+
+/// Relative tolerance for comparing times and distances.
+const EPS: f64 = 1e-6;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= EPS * a.abs().max(b.abs()).max(1.)
+}
+
+fn not_after(a: f64, b: f64) -> bool {
+    a <= b + EPS * a.abs().max(b.abs()).max(1.)
+}
+
+/// Independent feasibility check (does not trust the solver): every job served once by one
+/// vehicle, pickup before its delivery on the same route, service starts inside windows and
+/// shifts, capacity never exceeded along the route, fixed heads first and in order, times
+/// consistent with the matrix (arrival = previous departure + travel; start = max(arrival,
+/// window start); departure = start + service), route distance and duration as replayed.
+///
+/// Stops of a vehicle's fixed head are history: their window is not enforced (everything
+/// else is). Loads follow the [`Job::demand`](super::Job::demand) convention: a vehicle
+/// leaves its start carrying all delivery-only singles of its route.
+///
+/// Returns every violation found, as readable messages.
+pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> {
+    let mut errors = Vec::new();
+    let size = problem.matrix.size();
+    let square = problem.matrix.distances.len() == size
+        && problem.matrix.durations.iter().chain(&problem.matrix.distances).all(|row| row.len() == size);
+    if !square {
+        return Err(vec![format!("the matrix is not square ({size} rows of durations)")]);
+    }
+    let jobs: HashMap<&str, usize> = problem.jobs.iter().enumerate().map(|(idx, job)| (job.id.as_str(), idx)).collect();
+    let vehicles: HashMap<&str, usize> =
+        problem.vehicles.iter().enumerate().map(|(idx, vehicle)| (vehicle.id.as_str(), idx)).collect();
+
+    // (job index, part) -> (route index, position)
+    let mut served: HashMap<(usize, StopPart), (usize, usize)> = HashMap::new();
+    let mut used_vehicles = HashSet::new();
+
+    for (route_idx, route) in solution.routes.iter().enumerate() {
+        let Some(&vehicle_idx) = vehicles.get(route.vehicle_id.as_str()) else {
+            errors.push(format!("route {route_idx}: unknown vehicle {}", route.vehicle_id));
+            continue;
+        };
+        let vehicle = &problem.vehicles[vehicle_idx];
+        let who = format!("vehicle {}", vehicle.id);
+        if vehicle.start >= size || vehicle.end >= size {
+            errors.push(format!("{who}: start or end outside the matrix"));
+            continue;
+        }
+        if !used_vehicles.insert(vehicle_idx) {
+            errors.push(format!("{who}: more than one route"));
+        }
+
+        // Fixed head first and in order.
+        let head = &vehicle.fixed_head;
+        let head_ok = route.stops.len() >= head.len()
+            && head.iter().zip(&route.stops).all(|((id, part), stop)| stop.job_id == *id && stop.part == *part);
+        if !head_ok {
+            errors.push(format!("{who}: the route does not begin with the vehicle's fixed head {head:?}"));
+        }
+
+        // Initial load: every delivery-only single of the route is on board from the start.
+        let mut load: i64 = route
+            .stops
+            .iter()
+            .filter(|stop| stop.part == StopPart::Single)
+            .filter_map(|stop| jobs.get(stop.job_id.as_str()))
+            .map(|&idx| problem.jobs[idx].demand)
+            .filter(|demand| *demand < 0)
+            .map(|demand| -i64::from(demand))
+            .sum();
+        let capacity = i64::from(vehicle.capacity);
+        if load > capacity {
+            errors.push(format!("{who}: leaves with load {load} over capacity {capacity}"));
+        }
+
+        let mut location = vehicle.start;
+        let mut time = vehicle.shift.0;
+        let mut distance = 0.;
+        let mut replay_ok = true;
+        for (pos, stop) in route.stops.iter().enumerate() {
+            let at = format!("{who}, stop {pos} ({} {:?})", stop.job_id, stop.part);
+            let Some(&job_idx) = jobs.get(stop.job_id.as_str()) else {
+                errors.push(format!("{at}: unknown job"));
+                replay_ok = false;
+                continue;
+            };
+            let job = &problem.jobs[job_idx];
+            let Some(spec) = part_stop(job, stop.part) else {
+                errors.push(format!("{at}: part does not match the job kind"));
+                replay_ok = false;
+                continue;
+            };
+            if let Some((other_route, other_pos)) = served.insert((job_idx, stop.part), (route_idx, pos)) {
+                errors.push(format!("{at}: already served by route {other_route} at stop {other_pos}"));
+            }
+            if stop.location != spec.location || spec.location >= size {
+                errors.push(format!("{at}: location {} but the job's is {}", stop.location, spec.location));
+                replay_ok = false;
+                continue;
+            }
+
+            let arrival = time + problem.matrix.durations[location][spec.location];
+            let start = arrival.max(spec.window.map_or(arrival, |window| window.0));
+            let departure = start + spec.service;
+            distance += problem.matrix.distances[location][spec.location];
+            if !(close(stop.arrival, arrival) && close(stop.start, start) && close(stop.departure, departure)) {
+                errors.push(format!(
+                    "{at}: times {}/{}/{} but the matrix gives arrival {arrival}, start {start}, departure {departure}",
+                    stop.arrival, stop.start, stop.departure
+                ));
+            }
+            let in_head = pos < head.len();
+            if let Some((from, to)) = spec.window {
+                if !in_head && !(not_after(from, start) && not_after(start, to)) {
+                    errors.push(format!("{at}: service starts at {start}, outside the window [{from}, {to}]"));
+                }
+            }
+            if !not_after(vehicle.shift.0, start) || !not_after(start, vehicle.shift.1) {
+                errors.push(format!("{at}: service starts at {start}, outside the shift {:?}", vehicle.shift));
+            }
+
+            let demand = i64::from(job.demand);
+            load += match (stop.part, demand >= 0) {
+                (StopPart::Pickup, _) | (StopPart::Single, true) => demand,
+                (StopPart::Delivery, _) => -demand,
+                (StopPart::Single, false) => demand,
+            };
+            if load > capacity {
+                errors.push(format!("{at}: load {load} over capacity {capacity}"));
+            }
+            location = spec.location;
+            time = departure;
+        }
+        if replay_ok {
+            distance += problem.matrix.distances[location][vehicle.end];
+            let end = time + problem.matrix.durations[location][vehicle.end];
+            if !not_after(end, vehicle.shift.1) {
+                errors.push(format!("{who}: back at the end at {end}, after the shift end {}", vehicle.shift.1));
+            }
+            if !close(route.distance, distance) {
+                errors.push(format!("{who}: distance {} but the matrix gives {distance}", route.distance));
+            }
+            if !close(route.duration, end - vehicle.shift.0) {
+                errors.push(format!("{who}: duration {} but the matrix gives {}", route.duration, end - vehicle.shift.0));
+            }
+        }
+    }
+
+    for vehicle in &problem.vehicles {
+        if !vehicle.fixed_head.is_empty() && !solution.routes.iter().any(|route| route.vehicle_id == vehicle.id) {
+            errors.push(format!("vehicle {}: has a fixed head but no route", vehicle.id));
+        }
+    }
+
+    let mut unassigned = HashSet::new();
+    for (job_id, _) in &solution.unassigned {
+        match jobs.get(job_id.as_str()) {
+            None => errors.push(format!("unassigned job {job_id} is unknown")),
+            Some(&idx) => {
+                if !unassigned.insert(idx) {
+                    errors.push(format!("job {job_id} is unassigned twice"));
+                }
+            }
+        }
+    }
+
+    let head_parts: HashSet<(&str, StopPart)> = problem
+        .vehicles
+        .iter()
+        .flat_map(|vehicle| vehicle.fixed_head.iter().map(|(id, part)| (id.as_str(), *part)))
+        .collect();
+    for (idx, job) in problem.jobs.iter().enumerate() {
+        let parts: &[StopPart] = match job.kind {
+            JobKind::Pair { .. } => &[StopPart::Pickup, StopPart::Delivery],
+            JobKind::Single { .. } => &[StopPart::Single],
+        };
+        let places: Vec<Option<(usize, usize)>> = parts.iter().map(|part| served.get(&(idx, *part)).copied()).collect();
+        let served_count = places.iter().flatten().count();
+        let is_unassigned = unassigned.contains(&idx);
+        match (served_count, is_unassigned) {
+            (0, true) => {
+                if parts.iter().any(|part| head_parts.contains(&(job.id.as_str(), *part))) {
+                    errors.push(format!("job {}: in a fixed head but unassigned", job.id));
+                }
+            }
+            (0, false) => errors.push(format!("job {}: neither served nor unassigned", job.id)),
+            (_, true) => errors.push(format!("job {}: both served and unassigned", job.id)),
+            (count, false) if count < parts.len() => errors.push(format!("job {}: only partly served", job.id)),
+            _ => {}
+        }
+        if let [Some((pickup_route, pickup_pos)), Some((delivery_route, delivery_pos))] = places[..] {
+            if pickup_route != delivery_route {
+                errors.push(format!("job {}: pickup and delivery on different routes", job.id));
+            } else if pickup_pos >= delivery_pos {
+                errors.push(format!("job {}: delivery before pickup", job.id));
+            }
+        }
+        if let JobKind::Pair { .. } = job.kind {
+            if job.demand < 0 {
+                errors.push(format!("job {}: a pair's demand must be >= 0", job.id));
+            }
+        }
+    }
+
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}

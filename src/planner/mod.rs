@@ -1,0 +1,563 @@
+//! Route planner: per post office and day, a pickup-and-delivery problem with time
+//! windows, capacities and vehicle shifts over all open tasks.
+//!
+//! The rest of the service only sees the plain types of this module ([`Problem`],
+//! [`Settings`], [`Solution`]) and the two functions [`solve`] and [`check`]; the solver
+//! library stays inside the private `vrp` submodule.
+//!
+//! # Solver choice
+//!
+//! The optimisation itself is done by [`vrp-core`](https://docs.rs/vrp-core) (Apache-2.0),
+//! the core of the `reinterpretcat/vrp` project. It was chosen because it is:
+//! - a real metaheuristic for rich VRPs (ruin-and-recreate with local search inside an
+//!   evolutionary/hyper-heuristic loop), not a single construction heuristic;
+//! - pure Rust with no native or network dependencies, so it builds on every machine of
+//!   the project and in CI, and is embeddable without a sidecar service (unlike VROOM or
+//!   OR-Tools, which would need C++ builds or Python);
+//! - natively able to express exactly what we need: paired pickup/delivery jobs with
+//!   dynamic load ("multi jobs"), static pickups/deliveries, time windows, capacities,
+//!   per-vehicle start/end places and shifts, custom hard constraints and custom
+//!   lexicographic objectives, and termination by time or by generations;
+//! - maintained, documented, and benchmarked by its author on the Li & Lim set that our
+//!   own benchmark (`benches/lilim.rs`) uses.
+//!
+//! # Model
+//!
+//! - A [`JobKind::Pair`] is picked up at `pickup` and dropped at `delivery` by the same
+//!   vehicle, pickup first; it occupies `demand` units in between.
+//! - A [`JobKind::Single`] has a sign convention: `demand >= 0` is a **pickup-only** load
+//!   (collected at the stop and carried to the vehicle's end depot); `demand < 0` is a
+//!   **delivery-only** load of `-demand` units (loaded at the vehicle's start depot before
+//!   the shift and dropped at the stop).
+//! - Vehicles leave their start at `shift.0` and must be back at their end by `shift.1`.
+//!   Service must *start* inside the stop's window; waiting before the window is allowed.
+//! - Objective, lexicographic (the Li & Lim ranking): fewest unassigned jobs, then fewest
+//!   vehicles, then least total distance.
+//!
+//! # Fixed heads (re-planning)
+//!
+//! A vehicle's [`Vehicle::fixed_head`] lists the stops it already started, in order. They
+//! stay the first stops of its route, untouched. Their times are recomputed from the
+//! matrix as if the vehicle left its start at `shift.0` (the planner has no clock); their
+//! windows are not enforced since they are history. The solver then plans the rest of the
+//! day from the last head stop, at its departure time, with:
+//! - pairs whose pickup is in the head and whose delivery is not: the load is on board, so
+//!   the delivery is a delivery of goods already carried, bound to that vehicle;
+//! - pickup-only singles done in the head: their load stays on board to the end depot, so
+//!   they reduce the remaining capacity;
+//! - jobs fully done in the head leave the optimisation (but stay in the route).
+//!
+//! A vehicle with a fixed head always gets a route (at least head and return), and using it
+//! for more work costs no extra vehicle in the objective.
+
+mod check;
+mod vrp;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::time::Duration;
+
+pub use check::check;
+
+/// Travel between locations (indices into the matrix); `f64` so that Li & Lim's Euclidean
+/// distances stay exact.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Matrix {
+    /// Travel durations in seconds, `durations[from][to]`.
+    pub durations: Vec<Vec<f64>>,
+    /// Travel distances in metres, `distances[from][to]`.
+    pub distances: Vec<Vec<f64>>,
+}
+
+impl Matrix {
+    /// Number of locations of the matrix.
+    pub fn size(&self) -> usize {
+        self.durations.len()
+    }
+}
+
+/// One place to visit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stop {
+    /// Index of the location in the [`Matrix`].
+    pub location: usize,
+    /// Earliest and latest service start, seconds from day start; `None` means any time
+    /// within the vehicle's shift.
+    pub window: Option<(f64, f64)>,
+    /// Service duration in seconds.
+    pub service: f64,
+}
+
+/// What a job asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobKind {
+    /// A pickup and its delivery, served by the same vehicle, pickup first.
+    Pair {
+        /// Where the load is collected.
+        pickup: Stop,
+        /// Where the load is dropped.
+        delivery: Stop,
+    },
+    /// A single stop: pickup-only when the job's demand is `>= 0` (carried to the end
+    /// depot), delivery-only when it is `< 0` (loaded at the start depot).
+    Single {
+        /// The stop.
+        stop: Stop,
+    },
+}
+
+/// A task to plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Unique job id.
+    pub id: String,
+    /// Pair or single stop.
+    pub kind: JobKind,
+    /// Units carried. For a [`JobKind::Pair`]: carried between pickup and delivery (must be
+    /// `>= 0`). For a [`JobKind::Single`]: `>= 0` is a pickup-only load carried to the end
+    /// depot, `< 0` a delivery-only load of `-demand` units loaded at the start depot.
+    pub demand: i32,
+}
+
+/// Which part of a job a stop serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StopPart {
+    /// The pickup of a [`JobKind::Pair`].
+    Pickup,
+    /// The delivery of a [`JobKind::Pair`].
+    Delivery,
+    /// The stop of a [`JobKind::Single`].
+    Single,
+}
+
+/// A courier and their vehicle for the day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vehicle {
+    /// Unique vehicle id.
+    pub id: String,
+    /// Start location (matrix index).
+    pub start: usize,
+    /// End location (matrix index).
+    pub end: usize,
+    /// Shift: departure from `start` at `.0`, back at `end` by `.1` (seconds from day start).
+    pub shift: (f64, f64),
+    /// Capacity in the same units as [`Job::demand`].
+    pub capacity: i32,
+    /// Stops this vehicle already started, in order, as (job id, which part): kept as the
+    /// route's head.
+    pub fixed_head: Vec<(String, StopPart)>,
+}
+
+/// A planning problem: one post office, one day.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Problem {
+    /// Travel durations and distances between all locations.
+    pub matrix: Matrix,
+    /// Available vehicles.
+    pub vehicles: Vec<Vehicle>,
+    /// Open jobs (including those whose stops are in a fixed head).
+    pub jobs: Vec<Job>,
+}
+
+/// Solver settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Wall-clock budget of the search (the answer comes shortly after it).
+    pub time_limit: Duration,
+    /// Optional cap on the number of generations of the search.
+    pub max_generations: Option<usize>,
+    /// Asks for a repeatable search when set. vrp-core 1.25 only offers a fixed-seed
+    /// generator, so the value itself is not used and repeatability is best-effort: the
+    /// search also runs on several threads and may stop on time. Use `max_generations`
+    /// and a generous `time_limit` for the most repeatable runs.
+    pub seed: Option<u64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { time_limit: Duration::from_secs(3), max_generations: None, seed: None }
+    }
+}
+
+/// A stop of a planned route, with its times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedStop {
+    /// The job served.
+    pub job_id: String,
+    /// Which part of the job.
+    pub part: StopPart,
+    /// Location (matrix index).
+    pub location: usize,
+    /// Arrival time, seconds from day start.
+    pub arrival: f64,
+    /// Service start (the ETA given to the citizen), seconds from day start.
+    pub start: f64,
+    /// Departure time, seconds from day start.
+    pub departure: f64,
+}
+
+/// The route of one vehicle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// The vehicle driving it.
+    pub vehicle_id: String,
+    /// Stops in visiting order (fixed head first).
+    pub stops: Vec<PlannedStop>,
+    /// Distance of the whole tour, start depot to end depot, metres.
+    pub distance: f64,
+    /// Duration of the whole tour, from leaving the start depot to arriving at the end
+    /// depot, seconds.
+    pub duration: f64,
+}
+
+/// The plan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Solution {
+    /// One route per used vehicle.
+    pub routes: Vec<Route>,
+    /// Jobs that could not be planned, as (job id, reason).
+    pub unassigned: Vec<(String, String)>,
+}
+
+impl Solution {
+    /// Total distance of all routes.
+    pub fn total_distance(&self) -> f64 {
+        self.routes.iter().map(|route| route.distance).sum()
+    }
+}
+
+/// Why planning failed as a whole (single jobs that cannot be served are reported in
+/// [`Solution::unassigned`] instead).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanError {
+    /// The problem is malformed (bad matrix, unknown location, duplicate id, bad fixed head…).
+    InvalidProblem(String),
+    /// The solver library failed.
+    Solver(String),
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::InvalidProblem(msg) => write!(f, "invalid planning problem: {msg}"),
+            PlanError::Solver(msg) => write!(f, "route solver failed: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+/// Plans routes for all jobs of `problem` within `settings.time_limit`.
+///
+/// Jobs that no vehicle can serve come back in [`Solution::unassigned`] with a reason;
+/// vehicles' fixed heads stay the first stops of their routes. Every stop gets arrival,
+/// service start (ETA) and departure times computed from the matrix.
+pub fn solve(problem: &Problem, settings: &Settings) -> Result<Solution, PlanError> {
+    validate(problem)?;
+    let index = JobIndex::new(problem);
+    let heads = problem
+        .vehicles
+        .iter()
+        .map(|vehicle| Head::simulate(problem, &index, vehicle))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut unassigned = Vec::new();
+    let mut tasks = Vec::new();
+    let done: HashSet<(usize, StopPart)> = heads.iter().flat_map(|head| head.parts.iter().copied()).collect();
+    let bound: HashMap<usize, usize> = heads
+        .iter()
+        .enumerate()
+        .flat_map(|(vehicle, head)| head.pending.iter().map(move |job| (*job, vehicle)))
+        .collect();
+
+    for (job_idx, job) in problem.jobs.iter().enumerate() {
+        let task = match &job.kind {
+            JobKind::Pair { pickup, delivery } => {
+                match (done.contains(&(job_idx, StopPart::Pickup)), done.contains(&(job_idx, StopPart::Delivery))) {
+                    (true, true) => continue,
+                    (true, false) => Task::OnBoardDelivery {
+                        job: job_idx,
+                        stop: delivery.clone(),
+                        demand: job.demand,
+                        vehicle: bound[&job_idx],
+                    },
+                    _ => Task::Pair { job: job_idx, pickup: pickup.clone(), delivery: delivery.clone(), demand: job.demand },
+                }
+            }
+            JobKind::Single { stop } => {
+                if done.contains(&(job_idx, StopPart::Single)) {
+                    continue;
+                }
+                Task::Single { job: job_idx, stop: stop.clone(), demand: job.demand }
+            }
+        };
+        if let Some(reason) = task.obviously_infeasible(problem) {
+            unassigned.push((job.id.clone(), reason));
+        } else {
+            tasks.push(task);
+        }
+    }
+
+    let starts: Vec<Option<SolverStart>> = problem
+        .vehicles
+        .iter()
+        .zip(&heads)
+        .map(|(vehicle, head)| {
+            (head.departure <= vehicle.shift.1).then(|| SolverStart {
+                location: head.location,
+                time: head.departure,
+                capacity: (vehicle.capacity - head.carried_to_end).max(0),
+                has_head: !head.stops.is_empty(),
+            })
+        })
+        .collect();
+
+    let outcome = if tasks.is_empty() {
+        vrp::Outcome::default()
+    } else {
+        vrp::run(problem, &tasks, &starts, settings)?
+    };
+
+    unassigned.extend(outcome.unassigned.into_iter().map(|(job, reason)| (problem.jobs[job].id.clone(), reason)));
+
+    let mut routes = Vec::new();
+    for (vehicle_idx, (vehicle, head)) in problem.vehicles.iter().zip(heads).enumerate() {
+        let planned = outcome.routes.get(&vehicle_idx).cloned().unwrap_or_default();
+        if head.stops.is_empty() && planned.is_empty() {
+            continue;
+        }
+        let mut stops = head.stops;
+        let mut location = head.location;
+        let mut time = head.departure;
+        let mut distance = head.distance;
+        for (job, part) in planned {
+            let stop = index.stop(problem, job, part);
+            let arrival = time + problem.matrix.durations[location][stop.location];
+            let start = arrival.max(stop.window.map_or(arrival, |window| window.0));
+            let departure = start + stop.service;
+            distance += problem.matrix.distances[location][stop.location];
+            stops.push(PlannedStop {
+                job_id: problem.jobs[job].id.clone(),
+                part,
+                location: stop.location,
+                arrival,
+                start,
+                departure,
+            });
+            location = stop.location;
+            time = departure;
+        }
+        distance += problem.matrix.distances[location][vehicle.end];
+        let end_arrival = time + problem.matrix.durations[location][vehicle.end];
+        routes.push(Route { vehicle_id: vehicle.id.clone(), stops, distance, duration: end_arrival - vehicle.shift.0 });
+    }
+
+    Ok(Solution { routes, unassigned })
+}
+
+/// A job (or what is left of it after the fixed heads) as handed to the solver.
+#[derive(Debug, Clone)]
+pub(crate) enum Task {
+    /// A whole pickup-and-delivery pair.
+    Pair { job: usize, pickup: Stop, delivery: Stop, demand: i32 },
+    /// The delivery of a pair whose pickup is in `vehicle`'s fixed head: the load is on board.
+    OnBoardDelivery { job: usize, stop: Stop, demand: i32, vehicle: usize },
+    /// A single stop (sign of `demand` tells pickup-only or delivery-only).
+    Single { job: usize, stop: Stop, demand: i32 },
+}
+
+impl Task {
+    /// Reason why no vehicle could ever serve this task, found without the solver.
+    fn obviously_infeasible(&self, problem: &Problem) -> Option<String> {
+        let stops: Vec<&Stop> = match self {
+            Task::Pair { pickup, delivery, .. } => vec![pickup, delivery],
+            Task::OnBoardDelivery { stop, .. } | Task::Single { stop, .. } => vec![stop],
+        };
+        if let Some(stop) = stops.iter().find(|stop| stop.window.is_some_and(|(from, to)| from > to)) {
+            let (from, to) = stop.window.unwrap_or_default();
+            return Some(format!("empty time window: earliest {from} is after latest {to}"));
+        }
+        let demand = match self {
+            Task::Pair { demand, .. } | Task::OnBoardDelivery { demand, .. } | Task::Single { demand, .. } => {
+                demand.unsigned_abs()
+            }
+        };
+        let max_capacity = problem.vehicles.iter().map(|vehicle| vehicle.capacity.max(0) as u32).max().unwrap_or(0);
+        if problem.vehicles.is_empty() {
+            return Some("no vehicle available".to_string());
+        }
+        if demand > max_capacity {
+            return Some(format!("demand {demand} exceeds every vehicle's capacity (at most {max_capacity})"));
+        }
+        None
+    }
+}
+
+/// Where and when a vehicle becomes available to the solver (after its fixed head).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SolverStart {
+    location: usize,
+    time: f64,
+    capacity: i32,
+    has_head: bool,
+}
+
+/// Finds jobs by id and the stop of each part.
+struct JobIndex<'a> {
+    by_id: HashMap<&'a str, usize>,
+}
+
+impl<'a> JobIndex<'a> {
+    fn new(problem: &'a Problem) -> Self {
+        Self { by_id: problem.jobs.iter().enumerate().map(|(idx, job)| (job.id.as_str(), idx)).collect() }
+    }
+
+    fn stop<'p>(&self, problem: &'p Problem, job: usize, part: StopPart) -> &'p Stop {
+        part_stop(&problem.jobs[job], part).expect("part validated against the job kind")
+    }
+}
+
+/// The stop of `part` of `job`, if the part fits the job's kind.
+pub(crate) fn part_stop(job: &Job, part: StopPart) -> Option<&Stop> {
+    match (&job.kind, part) {
+        (JobKind::Pair { pickup, .. }, StopPart::Pickup) => Some(pickup),
+        (JobKind::Pair { delivery, .. }, StopPart::Delivery) => Some(delivery),
+        (JobKind::Single { stop }, StopPart::Single) => Some(stop),
+        _ => None,
+    }
+}
+
+/// A vehicle's fixed head, replayed from its start at the shift start.
+struct Head {
+    stops: Vec<PlannedStop>,
+    parts: Vec<(usize, StopPart)>,
+    /// Pairs picked up in the head and not delivered in it.
+    pending: Vec<usize>,
+    /// Pickup-only singles collected in the head: on board until the end depot.
+    carried_to_end: i32,
+    location: usize,
+    departure: f64,
+    distance: f64,
+}
+
+impl Head {
+    fn simulate(problem: &Problem, index: &JobIndex<'_>, vehicle: &Vehicle) -> Result<Head, PlanError> {
+        let mut head = Head {
+            stops: Vec::new(),
+            parts: Vec::new(),
+            pending: Vec::new(),
+            carried_to_end: 0,
+            location: vehicle.start,
+            departure: vehicle.shift.0,
+            distance: 0.,
+        };
+        for (job_id, part) in &vehicle.fixed_head {
+            let invalid = |msg: &str| PlanError::InvalidProblem(format!("vehicle {}: fixed head {job_id}: {msg}", vehicle.id));
+            let job_idx = *index.by_id.get(job_id.as_str()).ok_or_else(|| invalid("unknown job"))?;
+            let job = &problem.jobs[job_idx];
+            let stop = part_stop(job, *part).ok_or_else(|| invalid("part does not match the job kind"))?;
+            match part {
+                StopPart::Pickup => head.pending.push(job_idx),
+                StopPart::Delivery => {
+                    let pos = head
+                        .pending
+                        .iter()
+                        .position(|pending| *pending == job_idx)
+                        .ok_or_else(|| invalid("delivery without its pickup earlier in the same head"))?;
+                    head.pending.remove(pos);
+                }
+                StopPart::Single if job.demand >= 0 => head.carried_to_end += job.demand,
+                StopPart::Single => {}
+            }
+            let arrival = head.departure + problem.matrix.durations[head.location][stop.location];
+            let start = arrival.max(stop.window.map_or(arrival, |window| window.0));
+            let departure = start + stop.service;
+            head.distance += problem.matrix.distances[head.location][stop.location];
+            head.stops.push(PlannedStop {
+                job_id: job_id.clone(),
+                part: *part,
+                location: stop.location,
+                arrival,
+                start,
+                departure,
+            });
+            head.parts.push((job_idx, *part));
+            head.location = stop.location;
+            head.departure = departure;
+        }
+        Ok(head)
+    }
+}
+
+/// Rejects malformed problems before any solving.
+fn validate(problem: &Problem) -> Result<(), PlanError> {
+    let invalid = |msg: String| Err(PlanError::InvalidProblem(msg));
+    let size = problem.matrix.size();
+    let matrix_ok = problem.matrix.distances.len() == size
+        && problem.matrix.durations.iter().chain(&problem.matrix.distances).all(|row| row.len() == size);
+    if !matrix_ok {
+        return invalid(format!("matrix must be square and both tables {size}x{size}"));
+    }
+    if problem.matrix.durations.iter().chain(&problem.matrix.distances).flatten().any(|v| !v.is_finite() || *v < 0.) {
+        return invalid("matrix values must be finite and non-negative".to_string());
+    }
+    let check_stop = |owner: &str, stop: &Stop| -> Result<(), PlanError> {
+        if stop.location >= size {
+            return invalid(format!("{owner}: location {} outside the matrix ({size})", stop.location));
+        }
+        let window_ok = stop.window.is_none_or(|(from, to)| from.is_finite() && to.is_finite());
+        if !window_ok || !stop.service.is_finite() || stop.service < 0. {
+            return invalid(format!("{owner}: window and service must be finite, service non-negative"));
+        }
+        Ok(())
+    };
+    let mut job_ids = HashSet::new();
+    for job in &problem.jobs {
+        if !job_ids.insert(job.id.as_str()) {
+            return invalid(format!("duplicate job id {}", job.id));
+        }
+        match &job.kind {
+            JobKind::Pair { pickup, delivery } => {
+                check_stop(&job.id, pickup)?;
+                check_stop(&job.id, delivery)?;
+                if job.demand < 0 {
+                    return invalid(format!("job {}: a pair's demand must be >= 0", job.id));
+                }
+            }
+            JobKind::Single { stop } => check_stop(&job.id, stop)?,
+        }
+    }
+    let mut vehicle_ids = HashSet::new();
+    let mut head_parts = HashSet::new();
+    for vehicle in &problem.vehicles {
+        if !vehicle_ids.insert(vehicle.id.as_str()) {
+            return invalid(format!("duplicate vehicle id {}", vehicle.id));
+        }
+        if vehicle.start >= size || vehicle.end >= size {
+            return invalid(format!("vehicle {}: start or end outside the matrix ({size})", vehicle.id));
+        }
+        if !(vehicle.shift.0.is_finite() && vehicle.shift.1.is_finite()) || vehicle.shift.0 > vehicle.shift.1 {
+            return invalid(format!("vehicle {}: shift must be finite and start before its end", vehicle.id));
+        }
+        for (job_id, part) in &vehicle.fixed_head {
+            if !head_parts.insert((job_id.as_str(), *part)) {
+                return invalid(format!("job {job_id} ({part:?}) is in more than one fixed head"));
+            }
+        }
+    }
+    // A pair split across two heads (pickup on one vehicle, delivery on another) is invalid.
+    let mut head_owner: HashMap<&str, &str> = HashMap::new();
+    for vehicle in &problem.vehicles {
+        for (job_id, _) in &vehicle.fixed_head {
+            if let Some(owner) = head_owner.insert(job_id.as_str(), vehicle.id.as_str()) {
+                if owner != vehicle.id {
+                    return invalid(format!("job {job_id} is split across the fixed heads of {owner} and {}", vehicle.id));
+                }
+            }
+        }
+    }
+    Ok(())
+}
