@@ -122,6 +122,15 @@ pub struct Settings {
     #[arg(long, env = "BUUTA_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Days a courier's GPS trail is kept.
+    #[arg(
+        long,
+        env = "BUUTA_TRAIL_RETENTION_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub trail_retention_days: u32,
+
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "BUUTA_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,
@@ -176,6 +185,7 @@ impl Settings {
             max_delivery_attempts: 3,
             track_per_minute: 60,
             public_url: None,
+            trail_retention_days: 30,
         }
     }
 }

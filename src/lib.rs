@@ -21,3 +21,4 @@ pub mod state;
 pub mod telemetry;
 pub mod timefmt;
 pub mod validate;
+pub mod workers;

@@ -45,6 +45,7 @@ impl Application {
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
 
+        crate::workers::spawn_trail_retention(db.clone(), settings.trail_retention_days);
         let keys = web::Data::new(JwtKeys::new(&boot.jwt_secret));
         let metrics = web::Data::new(Metrics::default());
         let workers = settings.workers;

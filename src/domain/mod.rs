@@ -6,6 +6,7 @@ pub mod fees;
 pub mod geo;
 pub mod id_number;
 pub mod phone;
+pub mod shift;
 pub mod text;
 pub mod time_window;
 pub mod tracking_code;

@@ -11,6 +11,7 @@ pub mod health;
 pub mod holidays;
 pub mod intake;
 pub mod places;
+pub mod positions;
 pub mod post_offices;
 pub mod procedures;
 pub mod tasks;
@@ -42,6 +43,7 @@ pub fn all_routes() -> Routes {
     dossiers::routes(&mut r);
     tasks::routes(&mut r);
     track::routes(&mut r);
+    positions::routes(&mut r);
     r
 }
 

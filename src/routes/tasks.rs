@@ -12,7 +12,7 @@ use crate::state::AppState;
 use crate::validate::Check;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::DateTime;
+use chrono::{DateTime, SubsecRound};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -143,7 +143,7 @@ fn check_event(b: EventBody) -> Result<actions::TaskEventInput, ApiError> {
             );
             None
         }
-        Ok(t) => Some(t.naive_utc()),
+        Ok(t) => Some(t.naive_utc().trunc_subsecs(6)),
         Err(_) => {
             check.push(
                 "at",

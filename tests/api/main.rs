@@ -7,5 +7,6 @@ mod dossier_errors;
 mod errors;
 mod health;
 mod lifecycle;
+mod positions;
 mod reference;
 mod spec;

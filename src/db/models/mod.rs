@@ -9,6 +9,7 @@ pub mod dossiers;
 pub mod events;
 pub mod holidays;
 pub mod idempotency;
+pub mod positions;
 pub mod post_offices;
 pub mod procedures;
 pub mod refresh_tokens;
