@@ -1,6 +1,7 @@
 //! The domain: plain Rust with no HTTP and no SQL, unit-tested alone.
 
 pub mod deadlines;
+pub mod dispatch;
 pub mod dossier;
 pub mod fees;
 pub mod geo;
