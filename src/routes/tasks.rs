@@ -17,7 +17,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn routes(r: &mut Routes) {
-    r.post("/api/v1/tasks/{id}/assign", assign)
+    r.get("/api/v1/tasks", list)
+        .get("/api/v1/couriers/{id}/route", courier_route)
+        .post("/api/v1/tasks/{id}/assign", assign)
         .post("/api/v1/tasks/{id}/events", event)
         .get("/api/v1/me/route", my_route);
 }
@@ -361,4 +363,116 @@ async fn my_route(
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({"stops": stops})))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    post_office_id: Option<i64>,
+    date: Option<chrono::NaiveDate>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Whether a task's window falls on `date` (local); windowless tasks always do.
+fn on_date(t: &tasks::Task, date: Option<chrono::NaiveDate>) -> bool {
+    match (date, t.window_from) {
+        (Some(day), Some(from)) => crate::timefmt::to_vn(from).date_naive() == day,
+        _ => true,
+    }
+}
+
+async fn list(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Dispatcher, Role::Admin])?;
+    let (after_id, limit) = super::paging(q.limit, q.cursor.as_deref())?;
+    let q = q.into_inner();
+    let status = match q.status.filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            crate::domain::dossier::TaskStatus::parse(&s)
+                .map_err(|_| ApiError::new(ErrorCode::InvalidQuery, "status không hợp lệ"))?
+                .as_str()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let office = match auth.role {
+        Role::Dispatcher => auth.post_office_id.or(q.post_office_id),
+        _ => q.post_office_id,
+    };
+    let date = q.date;
+    let page = state
+        .db
+        .read(move |c| -> Result<Value, ApiError> {
+            let office_scope = match office {
+                Some(po) => Some((
+                    crate::db::models::zones::ids_of_office(c, po)?,
+                    couriers::list(c, Some(po))?
+                        .into_iter()
+                        .map(|k| k.id)
+                        .collect(),
+                )),
+                None => None,
+            };
+            let filter = tasks::TaskFilter {
+                status,
+                office: office_scope,
+                after_id,
+                limit,
+            };
+            let rows = tasks::list(c, &filter)?;
+            let page = crate::db::models::Page::from_rows(rows, limit, |t| t.id);
+            let mut items = Vec::new();
+            for t in page.items.iter().filter(|t| on_date(t, date)) {
+                let code = dossiers::find(c, t.dossier_id)?
+                    .map(|d| d.tracking_code)
+                    .unwrap_or_default();
+                let mut v = view::task(t, &code);
+                v["zone_id"] = json!(t.zone_id);
+                v["outside_zone"] = json!(t.outside_zone);
+                items.push(v);
+            }
+            Ok(json!({"items": items, "next_cursor": page.next_cursor}))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+async fn courier_route(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    q: web::Query<RouteQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Dispatcher, Role::Admin])?;
+    let (courier_id, date) = (id.into_inner(), q.date);
+    let stops = state
+        .db
+        .read(move |c| -> Result<Vec<Value>, ApiError> {
+            let courier =
+                couriers::find(c, courier_id)?.ok_or_else(|| ApiError::not_found("bưu tá"))?;
+            if auth.role == Role::Dispatcher
+                && auth
+                    .post_office_id
+                    .is_some_and(|po| po != courier.post_office_id)
+            {
+                return Err(ApiError::forbidden());
+            }
+            let mut open = tasks::open_of_courier(c, courier.id)?;
+            open.retain(|t| on_date(t, date));
+            route_order(&mut open);
+            let mut stops = Vec::new();
+            for t in open {
+                let code = dossiers::find(c, t.dossier_id)?
+                    .map(|d| d.tracking_code)
+                    .unwrap_or_default();
+                stops.push(view::task(&t, &code));
+            }
+            Ok(stops)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"courier_id": courier_id, "stops": stops})))
 }

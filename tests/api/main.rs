@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod dispatch;
 mod dossier_errors;
 mod errors;
 mod health;

@@ -16,6 +16,7 @@ pub mod refresh_tokens;
 pub mod settings;
 pub mod tasks;
 pub mod users;
+pub mod zones;
 
 use serde::Serialize;
 

@@ -122,3 +122,32 @@ pub fn set_point(conn: &mut DbConnection, id: i64, lat: f64, lon: f64) -> Result
         .execute(conn)?;
     Ok(())
 }
+
+/// Dispatcher filters of the task list.
+#[derive(Debug, Default)]
+pub struct TaskFilter {
+    pub status: Option<String>,
+    /// Tasks in these zones or held by these couriers (a post office's work).
+    pub office: Option<(Vec<i64>, Vec<i64>)>,
+    pub after_id: i64,
+    pub limit: i64,
+}
+
+/// Tasks matching the filters, by id, `limit + 1` rows.
+pub fn list(conn: &mut DbConnection, f: &TaskFilter) -> Result<Vec<Task>, StoreError> {
+    let mut q = tasks::table.filter(tasks::id.gt(f.after_id)).into_boxed();
+    if let Some(s) = &f.status {
+        q = q.filter(tasks::status.eq(s.clone()));
+    }
+    if let Some((zone_ids, courier_ids)) = &f.office {
+        q = q.filter(
+            tasks::zone_id
+                .eq_any(zone_ids.clone())
+                .or(tasks::courier_id.eq_any(courier_ids.clone())),
+        );
+    }
+    Ok(q.order(tasks::id)
+        .limit(f.limit + 1)
+        .select(Task::as_select())
+        .load(conn)?)
+}
