@@ -131,6 +131,27 @@ pub struct Settings {
     )]
     pub trail_retention_days: u32,
 
+    /// Base URL of an OSRM-compatible routing engine (table API); geodesic when unset.
+    #[arg(long, env = "BUUTA_ROUTING_URL", global = true)]
+    pub routing_url: Option<String>,
+
+    /// Time allowed to the routing engine before falling back to geodesic, ms.
+    #[arg(
+        long,
+        env = "BUUTA_ROUTING_TIMEOUT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub routing_timeout_ms: u64,
+
+    /// Road distance over straight-line distance, for geodesic travel times.
+    #[arg(long, env = "BUUTA_CIRCUITY", default_value_t = 1.3, global = true)]
+    pub circuity: f64,
+
+    /// Courier speed for geodesic travel times, km/h.
+    #[arg(long, env = "BUUTA_SPEED_KMH", default_value_t = 25.0, global = true)]
+    pub speed_kmh: f64,
+
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "BUUTA_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,
@@ -155,6 +176,28 @@ impl Settings {
     pub fn tariff(&self) -> Result<crate::domain::fees::Tariff, String> {
         crate::domain::fees::Tariff::new(self.fee_send_vnd, self.fee_return_vnd, Vec::new())
             .map_err(|e| format!("invalid tariff: {e}"))
+    }
+
+    /// The travel-time provider these settings describe.
+    pub fn travel_times(
+        &self,
+    ) -> Result<std::sync::Arc<dyn crate::clients::travel::TravelTimes>, String> {
+        use crate::clients::travel::{Geodesic, Osrm};
+        let geodesic = Geodesic::new(self.circuity, self.speed_kmh)
+            .ok_or("BUUTA_CIRCUITY and BUUTA_SPEED_KMH must be positive")?;
+        Ok(
+            match self.routing_url.as_deref().filter(|u| !u.is_empty()) {
+                Some(url) => std::sync::Arc::new(
+                    Osrm::new(
+                        url,
+                        std::time::Duration::from_millis(self.routing_timeout_ms),
+                        geodesic,
+                    )
+                    .map_err(|e| format!("routing engine client: {e}"))?,
+                ),
+                None => std::sync::Arc::new(geodesic),
+            },
+        )
     }
 
     /// Base URL of the public pages.
@@ -186,6 +229,10 @@ impl Settings {
             track_per_minute: 60,
             public_url: None,
             trail_retention_days: 30,
+            routing_url: None,
+            routing_timeout_ms: 2000,
+            circuity: 1.3,
+            speed_kmh: 25.0,
         }
     }
 }

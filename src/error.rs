@@ -22,6 +22,7 @@ pub enum ErrorCode {
     InvalidPath,
     OutsideVietnam,
     UnknownWardCode,
+    InvalidGeometry,
     Unauthorized,
     InvalidCredentials,
     Forbidden,
@@ -47,9 +48,8 @@ impl ErrorCode {
             }
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ValidationFailed | OutsideVietnam | UnknownWardCode | IdempotencyKeyReused => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ValidationFailed | OutsideVietnam | UnknownWardCode | InvalidGeometry
+            | IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Unauthorized | InvalidCredentials => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
@@ -73,6 +73,7 @@ impl ErrorCode {
             InvalidPath => "Đường dẫn không hợp lệ",
             OutsideVietnam => "Tọa độ nằm ngoài lãnh thổ Việt Nam",
             UnknownWardCode => "Mã xã/phường không tồn tại",
+            InvalidGeometry => "Vùng địa lý không hợp lệ",
             Unauthorized => "Chưa đăng nhập hoặc phiên đăng nhập không hợp lệ",
             InvalidCredentials => "Sai tên đăng nhập hoặc mật khẩu",
             Forbidden => "Không có quyền thực hiện thao tác này",

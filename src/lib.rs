@@ -23,3 +23,4 @@ pub mod telemetry;
 pub mod timefmt;
 pub mod validate;
 pub mod workers;
+pub mod zone_cache;

@@ -55,6 +55,8 @@ impl Application {
                 settings.login_failures_per_minute,
                 Duration::from_secs(60),
             ),
+            zones: Default::default(),
+            travel: settings.travel_times()?,
             track_limiter: WindowLimiter::new(settings.track_per_minute, Duration::from_secs(60)),
             settings,
         });

@@ -10,6 +10,6 @@ pub mod phone;
 pub mod shift;
 pub mod text;
 pub mod time_window;
-pub mod zones;
 pub mod tracking_code;
 pub mod ward_code;
+pub mod zones;

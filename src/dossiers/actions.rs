@@ -13,6 +13,7 @@ use crate::domain::dossier::{
     TaskAction, TaskEventType, TaskKind, TaskStatus,
 };
 use crate::domain::time_window::TimeWindow;
+use crate::domain::zones::ZoneIndex;
 use crate::error::{ApiError, ErrorCode};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{json, Value};
@@ -414,6 +415,7 @@ pub fn supplement_required(
     reason: &str,
     missing_documents: &[String],
     calendar: &WorkCalendar,
+    zones: &ZoneIndex,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
     let d = load(conn, code)?;
@@ -438,7 +440,7 @@ pub fn supplement_required(
     let window = next_morning(calendar, actor.at);
     dossiers::set_pickup_window(conn, d.id, window.0, window.1)?;
     let fresh = reload(conn, d.id)?;
-    new_send_leg(conn, &fresh, Some(window), &agency, actor.at)?;
+    new_send_leg(conn, &fresh, Some(window), &agency, zones, actor.at)?;
     Ok(d.id)
 }
 
@@ -449,6 +451,7 @@ pub fn result_ready(
     code: &str,
     outcome: Outcome,
     note: Option<String>,
+    zones: &ZoneIndex,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
     let d = load(conn, code)?;
@@ -469,7 +472,7 @@ pub fn result_ready(
     if ctx_of(&d, limits)?.result_goes_home() {
         let agency =
             agencies::find(conn, d.agency_id)?.ok_or_else(|| ApiError::not_found("cơ quan"))?;
-        new_return_leg(conn, &d, &agency, actor.at)?;
+        new_return_leg(conn, &d, &agency, zones, actor.at)?;
     }
     Ok(d.id)
 }

@@ -11,6 +11,7 @@ use crate::domain::phone::Phone;
 use crate::domain::text::fold;
 use crate::domain::time_window::TimeWindow;
 use crate::domain::tracking_code::TrackingCode;
+use crate::domain::zones::{ZoneIndex, ZoneMatch};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::validate::Check;
 use chrono::{NaiveDateTime, Utc};
@@ -260,6 +261,7 @@ pub fn create(
     req: ValidRequest,
     tariff: &Tariff,
     tracking_prefix: &str,
+    zones: &ZoneIndex,
 ) -> Result<i64, ApiError> {
     let now: NaiveDateTime = now_utc();
     let ward = admin_units::find_ward(conn, &req.ward_code)?.ok_or_else(|| {
@@ -375,17 +377,18 @@ pub fn create(
         },
     )?;
     if req.service.has_send_leg() {
-        new_send_leg(conn, &dossier, window, &agency, now)?;
+        new_send_leg(conn, &dossier, window, &agency, zones, now)?;
     }
     Ok(dossier.id)
 }
 
-/// An unassigned task of a dossier at a point.
+/// An unassigned task of a dossier at a point, in the zone of the citizen's door.
 fn unassigned_task(
     d: &dossiers::Dossier,
     kind: TaskKind,
     window: Option<(NaiveDateTime, NaiveDateTime)>,
     (lat, lon): (f64, f64),
+    zone: Option<ZoneMatch>,
     now: NaiveDateTime,
 ) -> tasks::NewTask {
     tasks::NewTask {
@@ -400,8 +403,8 @@ fn unassigned_task(
         attempts: 0,
         created_at: now,
         updated_at: now,
-        zone_id: None,
-        outside_zone: false,
+        zone_id: zone.map(|z| z.zone_id),
+        outside_zone: zone.is_some_and(|z| !z.inside),
     }
 }
 
@@ -411,18 +414,16 @@ pub fn new_send_leg(
     d: &dossiers::Dossier,
     window: Option<(NaiveDateTime, NaiveDateTime)>,
     agency: &agencies::Agency,
+    zones: &ZoneIndex,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
+    let zone = zones.assign(d.lat, d.lon);
     let door = (d.lat, d.lon);
-    tasks::insert(
-        conn,
-        &unassigned_task(d, TaskKind::Pickup, window, door, now),
-    )?;
+    let pickup = unassigned_task(d, TaskKind::Pickup, window, door, zone, now);
+    tasks::insert(conn, &pickup)?;
     let desk = (agency.lat, agency.lon);
-    tasks::insert(
-        conn,
-        &unassigned_task(d, TaskKind::Dropoff, None, desk, now),
-    )?;
+    let dropoff = unassigned_task(d, TaskKind::Dropoff, None, desk, zone, now);
+    tasks::insert(conn, &dropoff)?;
     Ok(())
 }
 
@@ -431,16 +432,15 @@ pub fn new_return_leg(
     conn: &mut DbConnection,
     d: &dossiers::Dossier,
     agency: &agencies::Agency,
+    zones: &ZoneIndex,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
+    let zone = zones.assign(d.lat, d.lon);
     let desk = (agency.lat, agency.lon);
-    tasks::insert(
-        conn,
-        &unassigned_task(d, TaskKind::Collect, None, desk, now),
-    )?;
-    tasks::insert(
-        conn,
-        &unassigned_task(d, TaskKind::Deliver, None, (d.lat, d.lon), now),
-    )?;
+    let collect = unassigned_task(d, TaskKind::Collect, None, desk, zone, now);
+    tasks::insert(conn, &collect)?;
+    let door = (d.lat, d.lon);
+    let deliver = unassigned_task(d, TaskKind::Deliver, None, door, zone, now);
+    tasks::insert(conn, &deliver)?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use crate::auth::{AuthUser, Role};
 use crate::db::models::couriers::{self, NewCourier};
-use crate::db::models::{post_offices, users};
+use crate::db::models::{post_offices, users, zones};
 use crate::db::now_utc;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
@@ -73,13 +73,14 @@ async fn create(
             );
         }
     }
-    if !b.zone_ids.is_empty() {
+    if b.zone_ids.len() > 100 {
         check.push(
             "zone_ids",
             ErrorCode::ValidationFailed,
-            "Khu vực không tồn tại",
+            "Tối đa 100 khu vực",
         );
     }
+    let zone_ids = b.zone_ids.clone();
     let vehicle = check.opt_line("vehicle", b.vehicle.as_deref(), 50);
     let mut days_off = Vec::new();
     for (i, d) in b.days_off.iter().enumerate() {
@@ -134,6 +135,16 @@ async fn create(
                     "Bưu cục không tồn tại",
                 );
             }
+            for (i, z) in zone_ids.iter().enumerate() {
+                match zones::find(c, *z)? {
+                    Some(zone) if zone.post_office_id == new.post_office_id => {}
+                    _ => check.push(
+                        &format!("zone_ids[{i}]"),
+                        ErrorCode::ValidationFailed,
+                        "Khu vực không tồn tại hoặc thuộc bưu cục khác",
+                    ),
+                }
+            }
             check.finish()?;
             if couriers::find_by_user(c, new.user_id)?.is_some() {
                 return Err(ApiError::new(
@@ -141,7 +152,9 @@ async fn create(
                     "Người dùng này đã là bưu tá",
                 ));
             }
-            Ok(couriers::insert(c, &new)?)
+            let courier = couriers::insert(c, &new)?;
+            zones::set_courier_zones(c, courier.id, &zone_ids)?;
+            with_zones(c, vec![courier]).map(|mut v| v.remove(0))
         },
     )
     .await
@@ -159,6 +172,33 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Admin, Role::Dispatcher])?;
     let po = q.post_office_id;
-    let rows = state.db.read(move |c| couriers::list(c, po)).await?;
+    let rows = state
+        .db
+        .read(move |c| -> Result<_, ApiError> {
+            let list = couriers::list(c, po)?;
+            with_zones(c, list)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Couriers as served: the row plus their zone ids.
+fn with_zones(
+    c: &mut crate::db::DbConnection,
+    list: Vec<couriers::Courier>,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let ids: Vec<i64> = list.iter().map(|k| k.id).collect();
+    let pairs = zones::courier_zone_pairs(c, &ids)?;
+    list.into_iter()
+        .map(|k| {
+            let mut v = serde_json::to_value(&k).map_err(ApiError::internal)?;
+            let mine: Vec<i64> = pairs
+                .iter()
+                .filter(|(cid, _)| *cid == k.id)
+                .map(|(_, z)| *z)
+                .collect();
+            v["zone_ids"] = serde_json::json!(mine);
+            Ok(v)
+        })
+        .collect()
 }

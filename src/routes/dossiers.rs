@@ -226,9 +226,11 @@ async fn supplement_required(
     check.finish()?;
     let limits = state.settings.attempt_limits();
     let code = code.into_inner().trim().to_uppercase();
+    let zones = state.zones.clone();
     act(req, auth, state, digest, move |c, a| {
         let calendar = WorkCalendar::new(holidays::list(c)?.into_iter().map(|h| h.day));
-        actions::supplement_required(c, a, &code, &reason, &missing, &calendar, limits)
+        let index = zones.get(c)?;
+        actions::supplement_required(c, a, &code, &reason, &missing, &calendar, &index, limits)
     })
     .await
 }
@@ -264,8 +266,10 @@ async fn result_ready(
     let outcome = outcome.ok_or_else(|| ApiError::internal("outcome checked"))?;
     let limits = state.settings.attempt_limits();
     let code = code.into_inner().trim().to_uppercase();
+    let zones = state.zones.clone();
     act(req, auth, state, digest, move |c, a| {
-        actions::result_ready(c, a, &code, outcome, note, limits)
+        let index = zones.get(c)?;
+        actions::result_ready(c, a, &code, outcome, note, &index, limits)
     })
     .await
 }

@@ -39,6 +39,7 @@ async fn create(
     let tariff = state.settings.tariff().map_err(ApiError::internal)?;
     let prefix = state.settings.tracking_prefix.clone();
     let who = auth.clone();
+    let zones = state.zones.clone();
     idempotency::write(
         &state,
         &auth,
@@ -46,7 +47,8 @@ async fn create(
         &digest,
         StatusCode::CREATED,
         move |c| {
-            let id = intake::create(c, &who, valid, &tariff, &prefix)?;
+            let index = zones.get(c)?;
+            let id = intake::create(c, &who, valid, &tariff, &prefix, &index)?;
             super::dossiers::staff_view(c, id)
         },
     )

@@ -17,6 +17,7 @@ pub mod procedures;
 pub mod tasks;
 pub mod track;
 pub mod users;
+pub mod zones;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::routing::Routes;
@@ -44,6 +45,7 @@ pub fn all_routes() -> Routes {
     tasks::routes(&mut r);
     track::routes(&mut r);
     positions::routes(&mut r);
+    zones::routes(&mut r);
     r
 }
 
