@@ -7,6 +7,7 @@ pub mod clients;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod dispatch;
 pub mod domain;
 pub mod dossiers;
 pub mod error;

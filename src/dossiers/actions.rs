@@ -140,6 +140,51 @@ fn partner(kind: TaskKind) -> TaskKind {
     }
 }
 
+/// Why `courier` may not take `task`, if they may not: inactive, another province,
+/// not their zone, a day off, or already carrying their capacity.
+fn ineligibility(
+    conn: &mut DbConnection,
+    courier: &couriers::Courier,
+    office: &crate::db::models::post_offices::PostOffice,
+    d: &dossiers::Dossier,
+    task: &tasks::Task,
+) -> Result<Option<&'static str>, ApiError> {
+    if !courier.active {
+        return Ok(Some("bưu tá đang không hoạt động"));
+    }
+    if office.province_code != d.province_code {
+        return Ok(Some("bưu tá thuộc tỉnh khác"));
+    }
+    let zones: Vec<i64> = crate::db::models::zones::courier_zone_pairs(conn, &[courier.id])?
+        .into_iter()
+        .map(|(_, z)| z)
+        .collect();
+    if let Some(zone) = task.zone_id {
+        if !zones.is_empty() && !zones.contains(&zone) {
+            return Ok(Some("nhiệm vụ ngoài khu vực phụ trách"));
+        }
+    }
+    let days_off: Vec<String> = serde_json::from_str(&courier.days_off).unwrap_or_default();
+    if let (Some(shift), Some(from)) = (
+        crate::domain::shift::Shift::parse(&courier.shift_start, &courier.shift_end, &days_off),
+        task.window_from,
+    ) {
+        if !shift.works_on(crate::timefmt::to_vn(from).date_naive()) {
+            return Ok(Some("bưu tá nghỉ vào ngày này"));
+        }
+    }
+    let open_pairs = tasks::open_of_courier(conn, courier.id)?
+        .iter()
+        .filter(|t| {
+            t.dossier_id != task.dossier_id && matches!(t.kind.as_str(), "pickup" | "collect")
+        })
+        .count();
+    if open_pairs >= courier.capacity as usize {
+        return Ok(Some("bưu tá đã đủ số hồ sơ có thể nhận"));
+    }
+    Ok(None)
+}
+
 /// Puts a courier on a task and on its partner (pickup with drop-off, collection
 /// with delivery). 409 when the task is closed or the courier is not eligible.
 pub fn assign(
@@ -147,6 +192,7 @@ pub fn assign(
     auth: &AuthUser,
     task_id: i64,
     courier_id: i64,
+    only_if_unassigned: bool,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
     let task = tasks::find(conn, task_id)?.ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
@@ -160,10 +206,16 @@ pub fn assign(
     })?;
     let office = post_offices::find(conn, courier.post_office_id)?
         .ok_or_else(|| ApiError::not_found("bưu cục"))?;
-    if !courier.active || office.province_code != d.province_code {
+    if let Some(reason) = ineligibility(conn, &courier, &office, &d, &task)? {
         return Err(ApiError::new(
             ErrorCode::Conflict,
-            "Bưu tá không đủ điều kiện nhận nhiệm vụ này (không hoạt động hoặc khác tỉnh)",
+            format!("Bưu tá không đủ điều kiện nhận nhiệm vụ này: {reason}"),
+        ));
+    }
+    if only_if_unassigned && task.status != TaskStatus::Unassigned.as_str() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "Nhiệm vụ vừa được phân công",
         ));
     }
     if auth.role == Role::Dispatcher

@@ -5,6 +5,7 @@ pub mod admin_units;
 pub mod agencies;
 pub mod auth;
 pub mod couriers;
+pub mod dispatch;
 pub mod docs;
 pub mod dossiers;
 pub mod health;
@@ -46,6 +47,7 @@ pub fn all_routes() -> Routes {
     track::routes(&mut r);
     positions::routes(&mut r);
     zones::routes(&mut r);
+    dispatch::routes(&mut r);
     r
 }
 

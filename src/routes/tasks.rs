@@ -47,7 +47,7 @@ async fn assign(
         body.digest(),
         StatusCode::OK,
         move |c| {
-            let dossier_id = actions::assign(c, &who, task_id, courier_id, limits)?;
+            let dossier_id = actions::assign(c, &who, task_id, courier_id, false, limits)?;
             task_and_dossier(c, task_id, dossier_id)
         },
     )

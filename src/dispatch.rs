@@ -1,0 +1,296 @@
+//! Auto-assignment as an application service: reads a post office's couriers, their
+//! current routes and the unassigned work of a day, asks the travel-time provider
+//! for one matrix, places each job with the domain's cheapest feasible insertion, and
+//! records each assignment through the same `assign` as a dispatcher's click.
+
+use crate::auth::AuthUser;
+use crate::clients::travel::Point;
+use crate::db::models::{couriers, positions, post_offices, tasks, zones};
+use crate::db::now_utc;
+use crate::domain::dispatch::{apply, choose, CourierRoute, Job, NoFit, Stop};
+use crate::domain::shift::Shift;
+use crate::dossiers::actions;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::timefmt::to_vn;
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Minutes spent at a citizen's door and at an agency desk.
+const DOOR_SERVICE_S: f64 = 300.0;
+const DESK_SERVICE_S: f64 = 600.0;
+/// A position older than this is not where the courier is now.
+const FRESH_POSITION_S: i64 = 30 * 60;
+
+struct CourierInfo {
+    id: i64,
+    capacity: i32,
+    shift: Shift,
+    zones: Vec<i64>,
+    position: Option<(f64, f64, NaiveDateTime)>,
+    open: Vec<tasks::Task>,
+}
+
+struct Snapshot {
+    office: (f64, f64),
+    couriers: Vec<CourierInfo>,
+    unassigned: Vec<tasks::Task>,
+}
+
+/// Appends a point to the matrix's list and returns its index.
+fn index_of(lat: f64, lon: f64, points: &mut Vec<Point>) -> usize {
+    points.push(Point { lat, lon });
+    points.len() - 1
+}
+
+fn on_date(t: &tasks::Task, date: NaiveDate) -> bool {
+    t.window_from.is_none_or(|f| to_vn(f).date_naive() == date)
+}
+
+fn load_snapshot(
+    c: &mut crate::db::DbConnection,
+    office_id: i64,
+    date: NaiveDate,
+) -> Result<Snapshot, ApiError> {
+    let office = post_offices::find(c, office_id)?.ok_or_else(|| ApiError::not_found("bưu cục"))?;
+    let all = couriers::list(c, Some(office_id))?;
+    let ids: Vec<i64> = all.iter().map(|k| k.id).collect();
+    let pairs = zones::courier_zone_pairs(c, &ids)?;
+    let last = positions::last_of(c, &ids)?;
+    let mut list = Vec::new();
+    for k in all.into_iter().filter(|k| k.active) {
+        let days: Vec<String> = serde_json::from_str(&k.days_off).unwrap_or_default();
+        let Some(shift) = Shift::parse(&k.shift_start, &k.shift_end, &days) else {
+            continue;
+        };
+        if !shift.works_on(date) {
+            continue;
+        }
+        let mut open: Vec<tasks::Task> = tasks::open_of_courier(c, k.id)?
+            .into_iter()
+            .filter(|t| on_date(t, date))
+            .collect();
+        open.sort_by_key(|t| {
+            (
+                t.seq.unwrap_or(i32::MAX),
+                t.window_from.is_none(),
+                t.window_from,
+                t.id,
+            )
+        });
+        list.push(CourierInfo {
+            id: k.id,
+            capacity: k.capacity,
+            shift,
+            zones: pairs
+                .iter()
+                .filter(|(cid, _)| *cid == k.id)
+                .map(|(_, z)| *z)
+                .collect(),
+            position: last
+                .iter()
+                .find(|p| p.courier_id == k.id)
+                .map(|p| (p.lat, p.lon, p.at)),
+            open,
+        });
+    }
+    let office_zones = zones::ids_of_office(c, office_id)?;
+    let filter = tasks::TaskFilter {
+        status: Some("unassigned".into()),
+        office: Some((office_zones, Vec::new())),
+        after_id: 0,
+        limit: 20_000,
+    };
+    let unassigned = tasks::list(c, &filter)?
+        .into_iter()
+        .filter(|t| on_date(t, date))
+        .collect();
+    Ok(Snapshot {
+        office: (office.lat, office.lon),
+        couriers: list,
+        unassigned,
+    })
+}
+
+/// Seconds since local midnight of `date`.
+fn secs(date: NaiveDate, t: NaiveDateTime) -> f64 {
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    (to_vn(t).naive_local() - midnight).num_seconds() as f64
+}
+
+fn time_secs(t: chrono::NaiveTime) -> f64 {
+    f64::from(chrono::Timelike::num_seconds_from_midnight(&t))
+}
+
+fn stop_of(t: &tasks::Task, location: usize, date: NaiveDate) -> Stop {
+    let door = matches!(t.kind.as_str(), "pickup" | "deliver");
+    let window = match (t.window_from, t.window_to) {
+        (Some(f), Some(to)) => (secs(date, f), secs(date, to)),
+        _ => (0.0, 2.0 * 86_400.0),
+    };
+    Stop {
+        location,
+        window,
+        service: if door { DOOR_SERVICE_S } else { DESK_SERVICE_S },
+        load: if matches!(t.kind.as_str(), "pickup" | "collect") {
+            1
+        } else {
+            -1
+        },
+    }
+}
+
+/// Runs auto-assignment for one post office and day; answers the contract's
+/// `{assignments: [{task_id, courier_id}], unassigned: [{task_id, reason}]}`.
+pub async fn auto_assign(
+    state: &AppState,
+    auth: &AuthUser,
+    office_id: i64,
+    date: NaiveDate,
+) -> Result<Value, ApiError> {
+    let snap = state
+        .db
+        .read(move |c| load_snapshot(c, office_id, date))
+        .await?;
+    let now = now_utc();
+    let today = to_vn(now).date_naive() == date;
+
+    // One matrix over: the office, each courier's start, every stop.
+    let mut points = vec![Point {
+        lat: snap.office.0,
+        lon: snap.office.1,
+    }];
+    let mut routes = Vec::new();
+    for k in &snap.couriers {
+        let start_loc = match k.position {
+            Some((lat, lon, at)) if today && (now - at).num_seconds() <= FRESH_POSITION_S => {
+                index_of(lat, lon, &mut points)
+            }
+            _ => 0,
+        };
+        let shift_start = time_secs(k.shift.start);
+        let start_time = if today {
+            shift_start.max(secs(date, now))
+        } else {
+            shift_start
+        };
+        let stops: Vec<Stop> = k
+            .open
+            .iter()
+            .map(|t| stop_of(t, index_of(t.lat, t.lon, &mut points), date))
+            .collect();
+        let picked_up = stops.iter().filter(|s| s.load < 0).count() as i32
+            - stops.iter().filter(|s| s.load > 0).count() as i32;
+        routes.push(CourierRoute {
+            courier_id: k.id,
+            start: (start_loc, start_time),
+            end: (0, time_secs(k.shift.end)),
+            capacity: k.capacity,
+            initial_load: picked_up.max(0),
+            stops,
+        });
+    }
+    // Jobs: the unassigned tasks of one dossier form a pair (pickup → drop-off,
+    // collection → delivery); ordered by window start, then dossier, for determinism.
+    let mut by_dossier: BTreeMap<i64, Vec<&tasks::Task>> = BTreeMap::new();
+    for t in &snap.unassigned {
+        by_dossier.entry(t.dossier_id).or_default().push(t);
+    }
+    let mut jobs = Vec::new();
+    for (dossier_id, ts) in by_dossier {
+        let first = ts
+            .iter()
+            .find(|t| matches!(t.kind.as_str(), "pickup" | "collect"))
+            .copied();
+        let second = ts
+            .iter()
+            .find(|t| matches!(t.kind.as_str(), "dropoff" | "deliver"))
+            .copied();
+        let (head, job) = match (first, second) {
+            (Some(a), Some(b)) => {
+                let (ia, ib) = (
+                    index_of(a.lat, a.lon, &mut points),
+                    index_of(b.lat, b.lon, &mut points),
+                );
+                (a, Job::Pair(stop_of(a, ia, date), stop_of(b, ib, date)))
+            }
+            (Some(a), None) | (None, Some(a)) => (
+                a,
+                Job::Single(stop_of(a, index_of(a.lat, a.lon, &mut points), date)),
+            ),
+            (None, None) => continue,
+        };
+        let members: Vec<i64> = ts.iter().map(|t| t.id).collect();
+        jobs.push((
+            head.window_from,
+            dossier_id,
+            head.id,
+            head.zone_id,
+            members,
+            job,
+        ));
+    }
+    jobs.sort_by_key(|j| (j.0.is_none(), j.0, j.1));
+
+    let matrix = state.travel.matrix(&points).await.durations_s;
+    let limits = state.settings.attempt_limits();
+    let mut assignments = Vec::new();
+    let mut unassigned = Vec::new();
+    for (_, _, head_id, zone, members, job) in jobs {
+        let eligible: Vec<CourierRoute> = routes
+            .iter()
+            .filter(|r| {
+                // The same rules as a manual assignment: zone, and dossiers held < capacity.
+                let k = snap.couriers.iter().find(|k| k.id == r.courier_id);
+                let in_zone = k.is_some_and(|k| {
+                    k.zones.is_empty() || zone.is_some_and(|z| k.zones.contains(&z))
+                });
+                let held = r.initial_load + r.stops.iter().filter(|s| s.load > 0).count() as i32;
+                in_zone && held < r.capacity
+            })
+            .cloned()
+            .collect();
+        match choose(&eligible, &job, &matrix) {
+            Ok(ins) => {
+                let who = auth.clone();
+                let courier = ins.courier_id;
+                let done = state
+                    .db
+                    .write(move |c| actions::assign(c, &who, head_id, courier, true, limits))
+                    .await;
+                match done {
+                    Ok(_) => {
+                        if let Some(r) = routes.iter_mut().find(|r| r.courier_id == courier) {
+                            apply(r, &job, &ins);
+                        }
+                        assignments.extend(
+                            members
+                                .iter()
+                                .map(|t| json!({"task_id": t, "courier_id": courier})),
+                        );
+                    }
+                    Err(e) => unassigned.extend(
+                        members
+                            .iter()
+                            .map(|t| json!({"task_id": t, "reason": e.detail})),
+                    ),
+                }
+            }
+            Err(no_fit) => {
+                let reason = match no_fit {
+                    NoFit::NoEligibleCourier => "Không có bưu tá phù hợp (khu vực, ngày làm việc)",
+                    NoFit::NoFeasiblePosition => {
+                        "Không bưu tá nào kịp khung giờ, trước khi hết ca và còn chỗ"
+                    }
+                };
+                unassigned.extend(
+                    members
+                        .iter()
+                        .map(|t| json!({"task_id": t, "reason": reason})),
+                );
+            }
+        }
+    }
+    Ok(json!({"assignments": assignments, "unassigned": unassigned}))
+}
