@@ -67,6 +67,39 @@ pub fn apply_ward_centres(db: &Db, rows: &[WardCentre]) -> Result<usize, String>
     .map_err(|e| e.to_string())
 }
 
+/// Loads zones from a GeoJSON FeatureCollection (each feature: a `name` property and a
+/// Polygon/MultiPolygon) into one post office, all or nothing; returns how many.
+pub fn import_zones(db: &Db, post_office_id: i64, text: &str) -> Result<usize, String> {
+    use crate::db::models::{post_offices, zones};
+    use crate::domain::zones::parse_feature_collection;
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("tệp không phải JSON hợp lệ: {e}"))?;
+    let parsed = parse_feature_collection(&json).map_err(|errs| {
+        errs.iter()
+            .map(|(i, e)| format!("đối tượng {}: {} ({})", i + 1, e.message_vi(), e.code()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let features = json["features"].as_array().cloned().unwrap_or_default();
+    db.write_blocking(|c| -> Result<usize, ImportError> {
+        if post_offices::find(c, post_office_id)?.is_none() {
+            return Err(ImportError::Invalid(format!(
+                "bưu cục {post_office_id} không tồn tại"
+            )));
+        }
+        let now = crate::db::now_utc();
+        for (i, (name, _)) in parsed.iter().enumerate() {
+            let geometry = features
+                .get(i)
+                .map(|f| f.get("geometry").cloned().unwrap_or_else(|| f.clone()))
+                .unwrap_or_default();
+            zones::insert(c, name, post_office_id, &geometry.to_string(), now)?;
+        }
+        Ok(parsed.len())
+    })
+    .map_err(|e| e.to_string())
+}
+
 /// Why an import stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {

@@ -47,6 +47,14 @@ enum ImportWhat {
         /// The CSV file.
         file: std::path::PathBuf,
     },
+    /// Zones of a post office from a GeoJSON FeatureCollection (a `name` per feature).
+    Zones {
+        /// The GeoJSON file.
+        file: std::path::PathBuf,
+        /// The post office the zones belong to.
+        #[arg(long)]
+        post_office_id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -163,13 +171,25 @@ fn user(settings: &Settings, action: UserAction) -> Result<(), String> {
 }
 
 fn import(settings: &Settings, what: ImportWhat) -> Result<(), String> {
-    let ImportWhat::WardCentres { file } = what;
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("không đọc được {}: {e}", file.display()))?;
-    let rows = buuta::import::parse_ward_centres(&text).map_err(|errs| errs.join("\n"))?;
+    let read = |file: &std::path::Path| {
+        std::fs::read_to_string(file).map_err(|e| format!("không đọc được {}: {e}", file.display()))
+    };
     let db = Db::connect(&settings.database_url, 2)?;
     bootstrap::run(&db, settings)?;
-    let n = buuta::import::apply_ward_centres(&db, &rows)?;
-    println!("Đã cập nhật tâm của {n} xã/phường.");
+    match what {
+        ImportWhat::WardCentres { file } => {
+            let rows =
+                buuta::import::parse_ward_centres(&read(&file)?).map_err(|errs| errs.join("\n"))?;
+            let n = buuta::import::apply_ward_centres(&db, &rows)?;
+            println!("Đã cập nhật tâm của {n} xã/phường.");
+        }
+        ImportWhat::Zones {
+            file,
+            post_office_id,
+        } => {
+            let n = buuta::import::import_zones(&db, post_office_id, &read(&file)?)?;
+            println!("Đã nạp {n} khu vực cho bưu cục {post_office_id}.");
+        }
+    }
     Ok(())
 }
