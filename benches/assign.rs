@@ -33,12 +33,12 @@ impl Rng {
 fn main() {
     let mut rng = Rng(2026);
     let mut points = vec![(10.46, 105.63)]; // the post office
-    let mut new_point = |rng: &mut Rng, points: &mut Vec<(f64, f64)>| {
+    let new_point = |rng: &mut Rng, points: &mut Vec<(f64, f64)>| {
         points.push((10.43 + rng.next() * 0.06, 105.60 + rng.next() * 0.06));
         points.len() - 1
     };
     let day = 8.0 * 3600.0;
-    let mut job = |rng: &mut Rng, points: &mut Vec<(f64, f64)>| {
+    let job = |rng: &mut Rng, points: &mut Vec<(f64, f64)>| {
         let start = day + rng.next() * 7.0 * 3600.0;
         let p = Stop {
             location: new_point(rng, points),
