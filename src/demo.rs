@@ -3,7 +3,7 @@
 
 use crate::auth::password;
 use crate::db::models::{
-    agencies, couriers, holidays, post_offices, procedures, settings as kv, users,
+    agencies, couriers, holidays, post_offices, procedures, settings as kv, users, zones,
 };
 use crate::db::{now_utc, DbConnection, StoreError};
 use crate::domain::text::fold;
@@ -197,6 +197,28 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
         .collect();
     holidays::replace_all(conn, &rows)?;
 
+    // Two zones around Cao Lãnh (north and south of the centre), one courier each.
+    let square = |lat: (f64, f64), lon: (f64, f64)| {
+        serde_json::json!({"type": "Polygon", "coordinates": [[[lon.0, lat.0], [lon.1, lat.0], [lon.1, lat.1], [lon.0, lat.1], [lon.0, lat.0]]]})
+            .to_string()
+    };
+    let zone_ids = [
+        zones::insert(
+            conn,
+            "Cao Lãnh Bắc",
+            cao_lanh.id,
+            &square((10.456, 10.50), (105.58, 105.68)),
+            now,
+        )?,
+        zones::insert(
+            conn,
+            "Cao Lãnh Nam",
+            cao_lanh.id,
+            &square((10.41, 10.456), (105.58, 105.68)),
+            now,
+        )?,
+    ];
+    let mut next_zone = zone_ids.iter();
     for (username, role, full_name) in DEMO_USERS {
         let user = users::insert(
             conn,
@@ -213,7 +235,7 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
             },
         )?;
         if role == "courier" {
-            couriers::insert(
+            let courier = couriers::insert(
                 conn,
                 &couriers::NewCourier {
                     user_id: user.id,
@@ -227,6 +249,9 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
                     days_off: r#"["sun"]"#.into(),
                 },
             )?;
+            if let Some(zone) = next_zone.next() {
+                zones::set_courier_zones(conn, courier.id, &[*zone])?;
+            }
         }
     }
     kv::get_or_insert(conn, "demo_loaded", &now.to_string())?;
