@@ -2,7 +2,7 @@
 
 use crate::errors::mutate;
 use crate::helpers::{assert_problem, Backend, TestApp};
-use crate::lifecycle::{request, window, world};
+use crate::lifecycle::{assigned_request, window, world};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -13,23 +13,8 @@ async fn every_life_cycle_write_refuses_bad_fields(b: Backend) {
         return;
     };
     let w = world(&app).await;
-    let (_, d) = app
-        .post(
-            "/api/v1/pickup-requests",
-            &w.operator,
-            &request(w.agency_id),
-        )
-        .await;
+    let (d, pickup) = assigned_request(&app, &w).await;
     let code = d["tracking_code"].as_str().unwrap().to_owned();
-    let pickup = d["tasks"][0]["id"].as_i64().unwrap();
-    let (s, _) = app
-        .post(
-            &format!("/api/v1/tasks/{pickup}/assign"),
-            &w.dispatcher,
-            &json!({"courier_id": w.courier_id}),
-        )
-        .await;
-    assert_eq!(s, 200);
     let (_, before) = app
         .get(&format!("/api/v1/dossiers/{code}"), &w.operator)
         .await;

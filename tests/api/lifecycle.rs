@@ -97,6 +97,29 @@ pub async fn world(app: &TestApp) -> World {
     }
 }
 
+/// A fresh pickup request whose pickup (and drop-off) went to `w.courier`.
+pub async fn assigned_request(app: &TestApp, w: &World) -> (Value, i64) {
+    let (status, d) = app
+        .post(
+            "/api/v1/pickup-requests",
+            &w.operator,
+            &request(w.agency_id),
+        )
+        .await;
+    assert_eq!(status, 201, "{d}");
+    let pickup = task_of(&d, "pickup");
+    let assign = json!({"courier_id": w.courier_id});
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{pickup}/assign"),
+            &w.dispatcher,
+            &assign,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    (v["dossier"].clone(), pickup)
+}
+
 pub fn window(days_ahead: i64) -> Value {
     let day = (chrono::Utc::now() + chrono::Duration::days(days_ahead)).format("%Y-%m-%d");
     json!({"from": format!("{day}T08:00:00+07:00"), "to": format!("{day}T11:00:00+07:00")})
@@ -459,22 +482,7 @@ async fn conflicting_events_have_one_winner(b: Backend) {
         return;
     };
     let w = world(&app).await;
-    let (_, d) = app
-        .post(
-            "/api/v1/pickup-requests",
-            &w.operator,
-            &request(w.agency_id),
-        )
-        .await;
-    let pickup = task_of(&d, "pickup");
-    let (s, _) = app
-        .post(
-            &format!("/api/v1/tasks/{pickup}/assign"),
-            &w.dispatcher,
-            &json!({"courier_id": w.courier_id}),
-        )
-        .await;
-    assert_eq!(s, 200);
+    let (d, pickup) = assigned_request(&app, &w).await;
     let path = format!("/api/v1/tasks/{pickup}/events");
     let body = json!({"type": "picked_up", "at": now(), "proof": pickup_proof()});
     let sends = (0..8).map(|_| app.send(Method::POST, &path, Some(&w.courier), Some(&body)));
@@ -800,22 +808,7 @@ async fn the_courier_sees_the_route_in_order(b: Backend) {
         return;
     };
     let w = world(&app).await;
-    let (_, d) = app
-        .post(
-            "/api/v1/pickup-requests",
-            &w.operator,
-            &request(w.agency_id),
-        )
-        .await;
-    let pickup = task_of(&d, "pickup");
-    let (s, _) = app
-        .post(
-            &format!("/api/v1/tasks/{pickup}/assign"),
-            &w.dispatcher,
-            &json!({"courier_id": w.courier_id}),
-        )
-        .await;
-    assert_eq!(s, 200);
+    let (d, _) = assigned_request(&app, &w).await;
     let (status, route) = app.get("/api/v1/me/route", &w.courier).await;
     assert_eq!(status, 200, "{route}");
     let stops = route["stops"].as_array().unwrap();
