@@ -30,13 +30,29 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
     let mut errors = Vec::new();
     let size = problem.matrix.size();
     let square = problem.matrix.distances.len() == size
-        && problem.matrix.durations.iter().chain(&problem.matrix.distances).all(|row| row.len() == size);
+        && problem
+            .matrix
+            .durations
+            .iter()
+            .chain(&problem.matrix.distances)
+            .all(|row| row.len() == size);
     if !square {
-        return Err(vec![format!("the matrix is not square ({size} rows of durations)")]);
+        return Err(vec![format!(
+            "the matrix is not square ({size} rows of durations)"
+        )]);
     }
-    let jobs: HashMap<&str, usize> = problem.jobs.iter().enumerate().map(|(idx, job)| (job.id.as_str(), idx)).collect();
-    let vehicles: HashMap<&str, usize> =
-        problem.vehicles.iter().enumerate().map(|(idx, vehicle)| (vehicle.id.as_str(), idx)).collect();
+    let jobs: HashMap<&str, usize> = problem
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(idx, job)| (job.id.as_str(), idx))
+        .collect();
+    let vehicles: HashMap<&str, usize> = problem
+        .vehicles
+        .iter()
+        .enumerate()
+        .map(|(idx, vehicle)| (vehicle.id.as_str(), idx))
+        .collect();
 
     // (job index, part) -> (route index, position)
     let mut served: HashMap<(usize, StopPart), (usize, usize)> = HashMap::new();
@@ -44,7 +60,10 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
 
     for (route_idx, route) in solution.routes.iter().enumerate() {
         let Some(&vehicle_idx) = vehicles.get(route.vehicle_id.as_str()) else {
-            errors.push(format!("route {route_idx}: unknown vehicle {}", route.vehicle_id));
+            errors.push(format!(
+                "route {route_idx}: unknown vehicle {}",
+                route.vehicle_id
+            ));
             continue;
         };
         let vehicle = &problem.vehicles[vehicle_idx];
@@ -60,9 +79,14 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
         // Fixed head first and in order.
         let head = &vehicle.fixed_head;
         let head_ok = route.stops.len() >= head.len()
-            && head.iter().zip(&route.stops).all(|((id, part), stop)| stop.job_id == *id && stop.part == *part);
+            && head
+                .iter()
+                .zip(&route.stops)
+                .all(|((id, part), stop)| stop.job_id == *id && stop.part == *part);
         if !head_ok {
-            errors.push(format!("{who}: the route does not begin with the vehicle's fixed head {head:?}"));
+            errors.push(format!(
+                "{who}: the route does not begin with the vehicle's fixed head {head:?}"
+            ));
         }
 
         // Initial load: every delivery-only single of the route is on board from the start.
@@ -77,7 +101,9 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
             .sum();
         let capacity = i64::from(vehicle.capacity);
         if load > capacity {
-            errors.push(format!("{who}: leaves with load {load} over capacity {capacity}"));
+            errors.push(format!(
+                "{who}: leaves with load {load} over capacity {capacity}"
+            ));
         }
 
         let mut location = vehicle.start;
@@ -97,11 +123,18 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
                 replay_ok = false;
                 continue;
             };
-            if let Some((other_route, other_pos)) = served.insert((job_idx, stop.part), (route_idx, pos)) {
-                errors.push(format!("{at}: already served by route {other_route} at stop {other_pos}"));
+            if let Some((other_route, other_pos)) =
+                served.insert((job_idx, stop.part), (route_idx, pos))
+            {
+                errors.push(format!(
+                    "{at}: already served by route {other_route} at stop {other_pos}"
+                ));
             }
             if stop.location != spec.location || spec.location >= size {
-                errors.push(format!("{at}: location {} but the job's is {}", stop.location, spec.location));
+                errors.push(format!(
+                    "{at}: location {} but the job's is {}",
+                    stop.location, spec.location
+                ));
                 replay_ok = false;
                 continue;
             }
@@ -110,20 +143,29 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
             let start = arrival.max(spec.window.map_or(arrival, |window| window.0));
             let departure = start + spec.service;
             distance += problem.matrix.distances[location][spec.location];
-            if !(close(stop.arrival, arrival) && close(stop.start, start) && close(stop.departure, departure)) {
+            if !(close(stop.arrival, arrival)
+                && close(stop.start, start)
+                && close(stop.departure, departure))
+            {
                 errors.push(format!(
-                    "{at}: times {}/{}/{} but the matrix gives arrival {arrival}, start {start}, departure {departure}",
+                    "{at}: times {}/{}/{} but the matrix gives {arrival}/{start}/{departure}",
                     stop.arrival, stop.start, stop.departure
                 ));
             }
             let in_head = pos < head.len();
             if let Some((from, to)) = spec.window {
-                if !in_head && !(not_after(from, start) && not_after(start, to)) {
-                    errors.push(format!("{at}: service starts at {start}, outside the window [{from}, {to}]"));
+                let inside = not_after(from, start) && not_after(start, to);
+                if !in_head && !inside {
+                    errors.push(format!(
+                        "{at}: service starts at {start}, outside the window [{from}, {to}]"
+                    ));
                 }
             }
             if !not_after(vehicle.shift.0, start) || !not_after(start, vehicle.shift.1) {
-                errors.push(format!("{at}: service starts at {start}, outside the shift {:?}", vehicle.shift));
+                errors.push(format!(
+                    "{at}: service starts at {start}, outside the shift {:?}",
+                    vehicle.shift
+                ));
             }
 
             let demand = i64::from(job.demand);
@@ -142,20 +184,38 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
             distance += problem.matrix.distances[location][vehicle.end];
             let end = time + problem.matrix.durations[location][vehicle.end];
             if !not_after(end, vehicle.shift.1) {
-                errors.push(format!("{who}: back at the end at {end}, after the shift end {}", vehicle.shift.1));
+                errors.push(format!(
+                    "{who}: back at the end at {end}, after the shift end {}",
+                    vehicle.shift.1
+                ));
             }
             if !close(route.distance, distance) {
-                errors.push(format!("{who}: distance {} but the matrix gives {distance}", route.distance));
+                errors.push(format!(
+                    "{who}: distance {} but the matrix gives {distance}",
+                    route.distance
+                ));
             }
             if !close(route.duration, end - vehicle.shift.0) {
-                errors.push(format!("{who}: duration {} but the matrix gives {}", route.duration, end - vehicle.shift.0));
+                errors.push(format!(
+                    "{who}: duration {} but the matrix gives {}",
+                    route.duration,
+                    end - vehicle.shift.0
+                ));
             }
         }
     }
 
     for vehicle in &problem.vehicles {
-        if !vehicle.fixed_head.is_empty() && !solution.routes.iter().any(|route| route.vehicle_id == vehicle.id) {
-            errors.push(format!("vehicle {}: has a fixed head but no route", vehicle.id));
+        if !vehicle.fixed_head.is_empty()
+            && !solution
+                .routes
+                .iter()
+                .any(|route| route.vehicle_id == vehicle.id)
+        {
+            errors.push(format!(
+                "vehicle {}: has a fixed head but no route",
+                vehicle.id
+            ));
         }
     }
 
@@ -174,30 +234,46 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
     let head_parts: HashSet<(&str, StopPart)> = problem
         .vehicles
         .iter()
-        .flat_map(|vehicle| vehicle.fixed_head.iter().map(|(id, part)| (id.as_str(), *part)))
+        .flat_map(|vehicle| {
+            vehicle
+                .fixed_head
+                .iter()
+                .map(|(id, part)| (id.as_str(), *part))
+        })
         .collect();
     for (idx, job) in problem.jobs.iter().enumerate() {
         let parts: &[StopPart] = match job.kind {
             JobKind::Pair { .. } => &[StopPart::Pickup, StopPart::Delivery],
             JobKind::Single { .. } => &[StopPart::Single],
         };
-        let places: Vec<Option<(usize, usize)>> = parts.iter().map(|part| served.get(&(idx, *part)).copied()).collect();
+        let places: Vec<Option<(usize, usize)>> = parts
+            .iter()
+            .map(|part| served.get(&(idx, *part)).copied())
+            .collect();
         let served_count = places.iter().flatten().count();
         let is_unassigned = unassigned.contains(&idx);
+        let in_a_head = parts
+            .iter()
+            .any(|part| head_parts.contains(&(job.id.as_str(), *part)));
         match (served_count, is_unassigned) {
-            (0, true) => {
-                if parts.iter().any(|part| head_parts.contains(&(job.id.as_str(), *part))) {
-                    errors.push(format!("job {}: in a fixed head but unassigned", job.id));
-                }
+            (0, true) if in_a_head => {
+                errors.push(format!("job {}: in a fixed head but unassigned", job.id))
             }
+            (0, true) => {}
             (0, false) => errors.push(format!("job {}: neither served nor unassigned", job.id)),
             (_, true) => errors.push(format!("job {}: both served and unassigned", job.id)),
-            (count, false) if count < parts.len() => errors.push(format!("job {}: only partly served", job.id)),
+            (count, false) if count < parts.len() => {
+                errors.push(format!("job {}: only partly served", job.id))
+            }
             _ => {}
         }
-        if let [Some((pickup_route, pickup_pos)), Some((delivery_route, delivery_pos))] = places[..] {
+        if let [Some((pickup_route, pickup_pos)), Some((delivery_route, delivery_pos))] = places[..]
+        {
             if pickup_route != delivery_route {
-                errors.push(format!("job {}: pickup and delivery on different routes", job.id));
+                errors.push(format!(
+                    "job {}: pickup and delivery on different routes",
+                    job.id
+                ));
             } else if pickup_pos >= delivery_pos {
                 errors.push(format!("job {}: delivery before pickup", job.id));
             }

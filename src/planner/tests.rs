@@ -5,28 +5,60 @@ use super::*;
 /// Five points on a line at x = 0, 10, 20, 30, 40; travel time equals distance.
 fn line_matrix() -> Matrix {
     let xs = [0., 10., 20., 30., 40.];
-    let table: Vec<Vec<f64>> = xs.iter().map(|a| xs.iter().map(|b: &f64| (a - b).abs()).collect()).collect();
-    Matrix { durations: table.clone(), distances: table }
+    let table: Vec<Vec<f64>> = xs
+        .iter()
+        .map(|a| xs.iter().map(|b: &f64| (a - b).abs()).collect())
+        .collect();
+    Matrix {
+        durations: table.clone(),
+        distances: table,
+    }
 }
 
 fn stop(location: usize) -> Stop {
-    Stop { location, window: None, service: 0. }
+    Stop {
+        location,
+        window: None,
+        service: 0.,
+    }
 }
 
 fn pair(id: &str, pickup: usize, delivery: usize) -> Job {
-    Job { id: id.to_string(), kind: JobKind::Pair { pickup: stop(pickup), delivery: stop(delivery) }, demand: 1 }
+    Job {
+        id: id.to_string(),
+        kind: JobKind::Pair {
+            pickup: stop(pickup),
+            delivery: stop(delivery),
+        },
+        demand: 1,
+    }
 }
 
 fn vehicle(id: &str, capacity: i32) -> Vehicle {
-    Vehicle { id: id.to_string(), start: 0, end: 0, shift: (0., 1000.), capacity, fixed_head: Vec::new() }
+    Vehicle {
+        id: id.to_string(),
+        start: 0,
+        end: 0,
+        shift: (0., 1000.),
+        capacity,
+        fixed_head: Vec::new(),
+    }
 }
 
 fn settings() -> Settings {
-    Settings { time_limit: Duration::from_secs(2), max_generations: Some(100), seed: Some(7) }
+    Settings {
+        time_limit: Duration::from_secs(2),
+        max_generations: Some(100),
+        seed: Some(7),
+    }
 }
 
 fn keys(route: &Route) -> Vec<(&str, StopPart)> {
-    route.stops.iter().map(|stop| (stop.job_id.as_str(), stop.part)).collect()
+    route
+        .stops
+        .iter()
+        .map(|stop| (stop.job_id.as_str(), stop.part))
+        .collect()
 }
 
 /// Two pairs on a line and vehicles of capacity 1: the only optimum is one vehicle going
@@ -49,7 +81,12 @@ fn solves_small_pdptw_to_its_known_optimum() {
     let route = &solution.routes[0];
     assert_eq!(
         keys(route),
-        vec![("A", StopPart::Pickup), ("A", StopPart::Delivery), ("B", StopPart::Pickup), ("B", StopPart::Delivery)]
+        vec![
+            ("A", StopPart::Pickup),
+            ("A", StopPart::Delivery),
+            ("B", StopPart::Pickup),
+            ("B", StopPart::Delivery)
+        ]
     );
     assert!((route.distance - 80.).abs() < 1e-9);
     assert!((route.duration - 80.).abs() < 1e-9);
@@ -61,12 +98,21 @@ fn solves_small_pdptw_to_its_known_optimum() {
 fn waits_for_window_and_reports_eta() {
     let mut problem = two_pairs();
     problem.jobs[0].kind = JobKind::Pair {
-        pickup: Stop { location: 1, window: Some((50., 100.)), service: 5. },
+        pickup: Stop {
+            location: 1,
+            window: Some((50., 100.)),
+            service: 5.,
+        },
         delivery: stop(2),
     };
     let solution = solve(&problem, &settings()).expect("solves");
     check(&problem, &solution).expect("feasible");
-    let first_a = solution.routes.iter().flat_map(|route| &route.stops).find(|stop| stop.job_id == "A").unwrap();
+    let first_a = solution
+        .routes
+        .iter()
+        .flat_map(|route| &route.stops)
+        .find(|stop| stop.job_id == "A")
+        .unwrap();
     assert!(first_a.start >= 50. && first_a.departure == first_a.start + 5.);
 }
 
@@ -78,7 +124,11 @@ fn fixed_head_stays_first_after_replanning() {
     let solution = solve(&problem, &settings()).expect("solves");
     check(&problem, &solution).expect("feasible");
     assert!(solution.unassigned.is_empty());
-    let v1 = solution.routes.iter().find(|route| route.vehicle_id == "v1").expect("v1 keeps its route");
+    let v1 = solution
+        .routes
+        .iter()
+        .find(|route| route.vehicle_id == "v1")
+        .expect("v1 keeps its route");
     assert_eq!(keys(v1)[0], ("B", StopPart::Pickup));
     // B's load is on board v1: its delivery must stay on v1.
     assert!(keys(v1).contains(&("B", StopPart::Delivery)));
@@ -86,7 +136,12 @@ fn fixed_head_stays_first_after_replanning() {
     assert_eq!(solution.routes.len(), 1);
     assert_eq!(
         keys(v1),
-        vec![("B", StopPart::Pickup), ("B", StopPart::Delivery), ("A", StopPart::Pickup), ("A", StopPart::Delivery)]
+        vec![
+            ("B", StopPart::Pickup),
+            ("B", StopPart::Delivery),
+            ("A", StopPart::Pickup),
+            ("A", StopPart::Delivery)
+        ]
     );
     assert!((v1.distance - 100.).abs() < 1e-9);
 }
@@ -94,12 +149,26 @@ fn fixed_head_stays_first_after_replanning() {
 #[test]
 fn completed_head_is_kept_and_vehicle_returns() {
     let mut problem = two_pairs();
-    problem.vehicles[1].fixed_head = vec![("A".to_string(), StopPart::Pickup), ("A".to_string(), StopPart::Delivery)];
+    problem.vehicles[1].fixed_head = vec![
+        ("A".to_string(), StopPart::Pickup),
+        ("A".to_string(), StopPart::Delivery),
+    ];
     let solution = solve(&problem, &settings()).expect("solves");
     check(&problem, &solution).expect("feasible");
-    let v2 = solution.routes.iter().find(|route| route.vehicle_id == "v2").expect("v2 keeps its route");
-    assert_eq!(&keys(v2)[..2], &[("A", StopPart::Pickup), ("A", StopPart::Delivery)]);
-    assert_eq!(solution.routes.len(), 1, "v2 is already out: it takes B as well");
+    let v2 = solution
+        .routes
+        .iter()
+        .find(|route| route.vehicle_id == "v2")
+        .expect("v2 keeps its route");
+    assert_eq!(
+        &keys(v2)[..2],
+        &[("A", StopPart::Pickup), ("A", StopPart::Delivery)]
+    );
+    assert_eq!(
+        solution.routes.len(),
+        1,
+        "v2 is already out: it takes B as well"
+    );
 }
 
 #[test]
@@ -107,18 +176,34 @@ fn impossible_window_is_unassigned_with_reason() {
     let mut problem = two_pairs();
     problem.jobs.push(Job {
         id: "C".to_string(),
-        kind: JobKind::Pair { pickup: Stop { location: 4, window: Some((0., 5.)), service: 0. }, delivery: stop(1) },
+        kind: JobKind::Pair {
+            pickup: Stop {
+                location: 4,
+                window: Some((0., 5.)),
+                service: 0.,
+            },
+            delivery: stop(1),
+        },
         demand: 1,
     });
     problem.jobs.push(Job {
         id: "D".to_string(),
-        kind: JobKind::Single { stop: Stop { location: 2, window: Some((30., 20.)), service: 0. } },
+        kind: JobKind::Single {
+            stop: Stop {
+                location: 2,
+                window: Some((30., 20.)),
+                service: 0.,
+            },
+        },
         demand: 1,
     });
     let solution = solve(&problem, &settings()).expect("solves");
     check(&problem, &solution).expect("feasible");
-    let reasons: HashMap<&str, &str> =
-        solution.unassigned.iter().map(|(id, reason)| (id.as_str(), reason.as_str())).collect();
+    let reasons: HashMap<&str, &str> = solution
+        .unassigned
+        .iter()
+        .map(|(id, reason)| (id.as_str(), reason.as_str()))
+        .collect();
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     assert!(reasons["C"].contains("time window"), "{reasons:?}");
     assert!(reasons["D"].contains("empty time window"), "{reasons:?}");
@@ -130,23 +215,40 @@ fn singles_follow_the_demand_sign() {
         matrix: line_matrix(),
         vehicles: vec![vehicle("v1", 2)],
         jobs: vec![
-            Job { id: "drop".to_string(), kind: JobKind::Single { stop: stop(2) }, demand: -2 },
-            Job { id: "collect".to_string(), kind: JobKind::Single { stop: stop(3) }, demand: 2 },
+            Job {
+                id: "drop".to_string(),
+                kind: JobKind::Single { stop: stop(2) },
+                demand: -2,
+            },
+            Job {
+                id: "collect".to_string(),
+                kind: JobKind::Single { stop: stop(3) },
+                demand: 2,
+            },
         ],
     };
     let solution = solve(&problem, &settings()).expect("solves");
     check(&problem, &solution).expect("feasible");
     // The vehicle leaves full, so it must drop before it collects.
-    assert_eq!(keys(&solution.routes[0]), vec![("drop", StopPart::Single), ("collect", StopPart::Single)]);
+    assert_eq!(
+        keys(&solution.routes[0]),
+        vec![("drop", StopPart::Single), ("collect", StopPart::Single)]
+    );
 }
 
 #[test]
 fn bad_fixed_head_is_rejected() {
     let mut problem = two_pairs();
     problem.vehicles[0].fixed_head = vec![("A".to_string(), StopPart::Delivery)];
-    assert!(matches!(solve(&problem, &settings()), Err(PlanError::InvalidProblem(_))));
+    assert!(matches!(
+        solve(&problem, &settings()),
+        Err(PlanError::InvalidProblem(_))
+    ));
     problem.vehicles[0].fixed_head = vec![("nope".to_string(), StopPart::Single)];
-    assert!(matches!(solve(&problem, &settings()), Err(PlanError::InvalidProblem(_))));
+    assert!(matches!(
+        solve(&problem, &settings()),
+        Err(PlanError::InvalidProblem(_))
+    ));
 }
 
 fn good() -> (Problem, Solution) {
@@ -156,24 +258,32 @@ fn good() -> (Problem, Solution) {
     (problem, solution)
 }
 
-fn errors(problem: &Problem, solution: &Solution) -> String {
-    check(problem, solution).expect_err("must be rejected").join("\n")
+fn rejection(problem: &Problem, solution: &Solution) -> String {
+    check(problem, solution)
+        .expect_err("must be rejected")
+        .join("\n")
 }
 
 #[test]
 fn checker_rejects_delivery_before_pickup() {
     let (problem, mut solution) = good();
     solution.routes[0].stops.swap(0, 1);
-    let errors = errors(&problem, &solution);
+    let errors = rejection(&problem, &solution);
     assert!(errors.contains("delivery before pickup"), "{errors}");
 }
 
 #[test]
 fn checker_rejects_window_violation() {
     let (mut problem, solution) = good();
-    problem.jobs[1].kind =
-        JobKind::Pair { pickup: Stop { location: 3, window: Some((0., 25.)), service: 0. }, delivery: stop(4) };
-    let errors = errors(&problem, &solution);
+    problem.jobs[1].kind = JobKind::Pair {
+        pickup: Stop {
+            location: 3,
+            window: Some((0., 25.)),
+            service: 0.,
+        },
+        delivery: stop(4),
+    };
+    let errors = rejection(&problem, &solution);
     assert!(errors.contains("outside the window"), "{errors}");
 }
 
@@ -181,7 +291,7 @@ fn checker_rejects_window_violation() {
 fn checker_rejects_overload() {
     let (mut problem, solution) = good();
     problem.jobs[0].demand = 2;
-    let errors = errors(&problem, &solution);
+    let errors = rejection(&problem, &solution);
     assert!(errors.contains("over capacity"), "{errors}");
 }
 
@@ -192,12 +302,12 @@ fn checker_rejects_missing_and_duplicate_jobs_and_bad_times() {
     solution.routes[0].stops.insert(0, stop.clone());
     solution.routes[0].stops.push(stop);
     solution.routes[0].stops[1].start += 1.;
-    let errors = errors(&problem, &solution);
+    let errors = rejection(&problem, &solution);
     assert!(errors.contains("already served"), "{errors}");
     assert!(errors.contains("the matrix gives"), "{errors}");
     let (problem, mut solution) = good();
     solution.routes.clear();
-    let errors = errors(&problem, &solution);
+    let errors = rejection(&problem, &solution);
     assert!(errors.contains("neither served nor unassigned"), "{errors}");
 }
 
@@ -206,6 +316,128 @@ fn checker_rejects_moved_fixed_head() {
     let (mut problem, solution) = good();
     problem.vehicles[0].fixed_head = vec![("B".to_string(), StopPart::Pickup)];
     problem.vehicles[1].fixed_head = vec![("B".to_string(), StopPart::Pickup)];
-    let errors = errors(&problem, &solution);
+    let errors = rejection(&problem, &solution);
     assert!(errors.contains("fixed head"), "{errors}");
+}
+
+/// A pseudo-random problem on a 100 x 100 grid mixing pairs, pickup-only and delivery-only
+/// singles, windows, tight capacities and two vehicles already on the road.
+fn mixed_problem() -> Problem {
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move |bound: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % bound
+    };
+    let points: Vec<(f64, f64)> = (0..61)
+        .map(|_| (next(100) as f64, next(100) as f64))
+        .collect();
+    let table: Vec<Vec<f64>> = points
+        .iter()
+        .map(|a| {
+            points
+                .iter()
+                .map(|b| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt())
+                .collect()
+        })
+        .collect();
+    let mut windowed = |location: usize| {
+        let from = next(400) as f64;
+        Stop {
+            location,
+            window: Some((from, from + 150. + next(200) as f64)),
+            service: 5.,
+        }
+    };
+    let mut jobs: Vec<Job> = (0..25)
+        .map(|idx| Job {
+            id: format!("pair{idx}"),
+            kind: JobKind::Pair {
+                pickup: windowed(1 + 2 * idx),
+                delivery: windowed(2 + 2 * idx),
+            },
+            demand: 1 + (idx % 3) as i32,
+        })
+        .collect();
+    for idx in 0..10 {
+        jobs.push(Job {
+            id: format!("single{idx}"),
+            kind: JobKind::Single {
+                stop: Stop {
+                    location: 51 + idx,
+                    window: None,
+                    service: 3.,
+                },
+            },
+            demand: if idx % 2 == 0 { 1 } else { -1 },
+        });
+    }
+    let mut vehicles: Vec<Vehicle> = (0..5)
+        .map(|idx| Vehicle {
+            id: format!("car{idx}"),
+            start: 0,
+            end: 0,
+            shift: (0., 1000.),
+            capacity: 5,
+            fixed_head: Vec::new(),
+        })
+        .collect();
+    vehicles[1].fixed_head = vec![("pair3".to_string(), StopPart::Pickup)];
+    vehicles[2].fixed_head = vec![
+        ("single0".to_string(), StopPart::Single),
+        ("pair4".to_string(), StopPart::Pickup),
+        ("pair4".to_string(), StopPart::Delivery),
+    ];
+    Problem {
+        matrix: Matrix {
+            durations: table.clone(),
+            distances: table,
+        },
+        vehicles,
+        jobs,
+    }
+}
+
+#[test]
+fn mixed_problem_with_heads_is_feasible_and_keeps_heads() {
+    let problem = mixed_problem();
+    let settings = Settings {
+        time_limit: Duration::from_millis(1500),
+        max_generations: Some(200),
+        seed: Some(3),
+    };
+    let solution = solve(&problem, &settings).expect("solves");
+    if let Err(errors) = check(&problem, &solution) {
+        panic!("infeasible: {errors:#?}");
+    }
+    for vehicle in &problem.vehicles {
+        if vehicle.fixed_head.is_empty() {
+            continue;
+        }
+        let route = solution
+            .routes
+            .iter()
+            .find(|route| route.vehicle_id == vehicle.id)
+            .expect("route");
+        let head: Vec<(&str, StopPart)> = vehicle
+            .fixed_head
+            .iter()
+            .map(|(id, part)| (id.as_str(), *part))
+            .collect();
+        assert_eq!(&keys(route)[..head.len()], &head[..]);
+    }
+    let car1 = solution
+        .routes
+        .iter()
+        .find(|route| route.vehicle_id == "car1")
+        .unwrap();
+    assert!(
+        keys(car1).contains(&("pair3", StopPart::Delivery)),
+        "on-board load stays on car1"
+    );
+    assert!(solution
+        .routes
+        .iter()
+        .all(|route| route.stops.iter().all(|stop| stop.start >= stop.arrival)));
 }

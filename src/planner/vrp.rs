@@ -5,13 +5,16 @@ use super::{Problem, Settings, SolverStart, Stop, StopPart, Task};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
+use vrp_core::construction::heuristics::UnassignmentInfo;
 use vrp_core::models::common::TimeWindow;
 use vrp_core::models::problem::Single;
 use vrp_core::prelude::*;
-use vrp_core::construction::heuristics::UnassignmentInfo;
 use vrp_core::rosomaxa::evolution::TelemetryMode;
+use vrp_core::rosomaxa::termination::Termination;
 use vrp_core::rosomaxa::utils::{Parallelism, Quota};
-use vrp_core::solver::{MaxGenerationTermination, MaxTimeTermination, TargetCompositeTermination};
+use vrp_core::solver::{
+    MaxGenerationTermination, MaxTimeTermination, RefinementContext, TargetCompositeTermination,
+};
 
 /// What the solver decided, in the planner's terms.
 #[derive(Debug, Default)]
@@ -48,19 +51,24 @@ pub(crate) fn run(
     tasks: &[Task],
     starts: &[Option<SolverStart>],
     settings: &Settings,
+    deadline: Instant,
 ) -> Result<Outcome, super::PlanError> {
-    let began = Instant::now();
     let mut outcome = Outcome::default();
     let mut solvable = Vec::with_capacity(tasks.len());
     for task in tasks {
         match task {
-            Task::OnBoardDelivery { job, vehicle, .. } if starts[*vehicle].is_none() => outcome.unassigned.push((
-                *job,
-                format!("the load is on board vehicle {} whose shift is over", problem.vehicles[*vehicle].id),
-            )),
-            _ if starts.iter().all(Option::is_none) => {
-                outcome.unassigned.push((task_job(task), "no vehicle has shift time left".to_string()))
+            Task::OnBoardDelivery { job, vehicle, .. } if starts[*vehicle].is_none() => {
+                outcome.unassigned.push((
+                    *job,
+                    format!(
+                        "the load is on board vehicle {} whose shift is over",
+                        problem.vehicles[*vehicle].id
+                    ),
+                ))
             }
+            _ if starts.iter().all(Option::is_none) => outcome
+                .unassigned
+                .push((task_job(task), "no vehicle has shift time left".to_string())),
             _ => solvable.push(task),
         }
     }
@@ -69,15 +77,20 @@ pub(crate) fn run(
     }
 
     let solver_err = |err: GenericError| super::PlanError::Solver(err.to_string());
-    let size = problem.matrix.size();
     let flat = |table: &Vec<Vec<f64>>| table.iter().flatten().copied().collect::<Vec<_>>();
     let transport: Arc<dyn TransportCost> = Arc::new(
-        SimpleTransportCost::new(flat(&problem.matrix.durations), flat(&problem.matrix.distances))
-            .map_err(solver_err)?,
+        SimpleTransportCost::new(
+            flat(&problem.matrix.durations),
+            flat(&problem.matrix.distances),
+        )
+        .map_err(solver_err)?,
     );
-    debug_assert_eq!(problem.matrix.durations.len(), size);
 
-    let jobs = solvable.iter().map(|task| build_job(task)).collect::<GenericResult<Vec<_>>>().map_err(solver_err)?;
+    let jobs = solvable
+        .iter()
+        .map(|task| build_job(task))
+        .collect::<GenericResult<Vec<_>>>()
+        .map_err(solver_err)?;
     let vehicles = problem
         .vehicles
         .iter()
@@ -96,7 +109,12 @@ pub(crate) fn run(
                         .build()?,
                 )
                 .capacity(SingleDimLoad::new(start.capacity))
-                .dimension(|dimens| dimens.set_value::<VehicleKey, _>(VehicleTag { index, has_head: start.has_head }))
+                .dimension(|dimens| {
+                    dimens.set_value::<VehicleKey, _>(VehicleTag {
+                        index,
+                        has_head: start.has_head,
+                    })
+                })
                 .build()
         })
         .collect::<GenericResult<Vec<_>>>()
@@ -114,12 +132,20 @@ pub(crate) fn run(
             .map_err(solver_err)?,
     );
 
-    let limit = settings.time_limit.saturating_sub(began.elapsed()).as_secs_f64().max(0.01);
-    let random: Arc<dyn Random> =
-        if settings.seed.is_some() { Arc::new(DefaultRandom::new_repeatable()) } else { Arc::new(DefaultRandom::default()) };
+    let limit = deadline
+        .saturating_duration_since(Instant::now())
+        .as_secs_f64()
+        .max(0.01);
+    let random: Arc<dyn Random> = if settings.seed.is_some() {
+        Arc::new(DefaultRandom::new_repeatable())
+    } else {
+        Arc::new(DefaultRandom::default())
+    };
     let environment = Arc::new(Environment::new(
         random,
-        Some(Arc::new(Deadline(Instant::now() + std::time::Duration::from_secs_f64(limit)))),
+        Some(Arc::new(Deadline(
+            Instant::now() + std::time::Duration::from_secs_f64(limit),
+        ))),
         Parallelism::default(),
         Arc::new(|_: &str| {}),
         false,
@@ -130,21 +156,37 @@ pub(crate) fn run(
         .prebuild()
         .and_then(|builder| builder.build())
         .map_err(solver_err)?;
-    let mut terminations: Vec<Box<vrp_core::solver::DynTermination>> = vec![Box::new(MaxTimeTermination::new(limit))];
+    let mut terminations: Vec<
+        Box<dyn Termination<Context = RefinementContext, Objective = GoalContext>>,
+    > = vec![Box::new(MaxTimeTermination::new(limit))];
     if let Some(generations) = settings.max_generations {
         terminations.push(Box::new(MaxGenerationTermination::new(generations)));
     }
     config.termination = Box::new(TargetCompositeTermination::new(terminations));
 
-    let solution = Solver::new(vrp_problem, config).solve().map_err(solver_err)?;
+    let solution = Solver::new(vrp_problem, config)
+        .solve()
+        .map_err(solver_err)?;
 
     for route in &solution.routes {
-        let Some(tag) = route.actor.vehicle.dimens.get_value::<VehicleKey, VehicleTag>() else { continue };
+        let Some(tag) = route
+            .actor
+            .vehicle
+            .dimens
+            .get_value::<VehicleKey, VehicleTag>()
+        else {
+            continue;
+        };
         let stops: Vec<(usize, StopPart)> = route
             .tour
             .all_activities()
             .filter_map(|activity| activity.job.as_ref())
-            .filter_map(|single| single.dimens.get_value::<StopKey, (usize, StopPart)>().copied())
+            .filter_map(|single| {
+                single
+                    .dimens
+                    .get_value::<StopKey, (usize, StopPart)>()
+                    .copied()
+            })
             .collect();
         if !stops.is_empty() {
             outcome.routes.insert(tag.index, stops);
@@ -169,12 +211,20 @@ impl Quota for Deadline {
 
 fn task_job(task: &Task) -> usize {
     match task {
-        Task::Pair { job, .. } | Task::OnBoardDelivery { job, .. } | Task::Single { job, .. } => *job,
+        Task::Pair { job, .. } | Task::OnBoardDelivery { job, .. } | Task::Single { job, .. } => {
+            *job
+        }
     }
 }
 
-fn build_single(stop: &Stop, demand: Demand<SingleDimLoad>, tag: (usize, StopPart)) -> GenericResult<Single> {
-    let window = stop.window.map_or_else(TimeWindow::max, |(from, to)| TimeWindow::new(from, to));
+fn build_single(
+    stop: &Stop,
+    demand: Demand<SingleDimLoad>,
+    tag: (usize, StopPart),
+) -> GenericResult<Single> {
+    let window = stop
+        .window
+        .map_or_else(TimeWindow::max, |(from, to)| TimeWindow::new(from, to));
     SingleBuilder::default()
         .demand(demand)
         .dimension(|dimens| {
@@ -189,21 +239,48 @@ fn build_single(stop: &Stop, demand: Demand<SingleDimLoad>, tag: (usize, StopPar
 
 fn build_job(task: &Task) -> GenericResult<Job> {
     match task {
-        Task::Pair { job, pickup, delivery, demand } => MultiBuilder::default()
+        Task::Pair {
+            job,
+            pickup,
+            delivery,
+            demand,
+        } => MultiBuilder::default()
             .dimension(|dimens| {
                 dimens.set_value::<JobKey, _>(*job);
             })
-            .add_job(build_single(pickup, Demand::pudo_pickup(*demand), (*job, StopPart::Pickup))?)
-            .add_job(build_single(delivery, Demand::pudo_delivery(*demand), (*job, StopPart::Delivery))?)
+            .add_job(build_single(
+                pickup,
+                Demand::pudo_pickup(*demand),
+                (*job, StopPart::Pickup),
+            )?)
+            .add_job(build_single(
+                delivery,
+                Demand::pudo_delivery(*demand),
+                (*job, StopPart::Delivery),
+            )?)
             .build_as_job(),
-        Task::OnBoardDelivery { job, stop, demand, vehicle } => {
-            let mut single = build_single(stop, Demand::delivery(*demand), (*job, StopPart::Delivery))?;
+        Task::OnBoardDelivery {
+            job,
+            stop,
+            demand,
+            vehicle,
+        } => {
+            let mut single =
+                build_single(stop, Demand::delivery(*demand), (*job, StopPart::Delivery))?;
             single.dimens.set_value::<BoundKey, _>(*vehicle);
             Ok(Job::Single(Arc::new(single)))
         }
         Task::Single { job, stop, demand } => {
-            let load = if *demand >= 0 { Demand::pickup(*demand) } else { Demand::delivery(-*demand) };
-            Ok(Job::Single(Arc::new(build_single(stop, load, (*job, StopPart::Single))?)))
+            let load = if *demand >= 0 {
+                Demand::pickup(*demand)
+            } else {
+                Demand::delivery(-*demand)
+            };
+            Ok(Job::Single(Arc::new(build_single(
+                stop,
+                load,
+                (*job, StopPart::Single),
+            )?)))
         }
     }
 }
@@ -212,19 +289,33 @@ fn build_job(task: &Task) -> GenericResult<Job> {
 /// hard constraints: time windows and shifts, capacity, on-board loads stay on their vehicle.
 fn build_goal(transport: Arc<dyn TransportCost>) -> GenericResult<GoalContext> {
     let unassigned = MinimizeUnassignedBuilder::new("min-unassigned").build()?;
-    let tours = FeatureBuilder::default().with_name("min-tours").with_objective(FleetObjective).build()?;
+    let tours = FeatureBuilder::default()
+        .with_name("min-tours")
+        .with_objective(FleetObjective)
+        .build()?;
     let distance = TransportFeatureBuilder::new("min-distance")
         .set_transport_cost(transport)
         .set_time_constrained(true)
         .set_violation_code(TIME_CODE)
         .build_minimize_distance()?;
-    let capacity = CapacityFeatureBuilder::<SingleDimLoad>::new("capacity").set_violation_code(CAPACITY_CODE).build()?;
-    let binding = FeatureBuilder::default().with_name("on-board").with_constraint(BindingConstraint).build()?;
+    let capacity = CapacityFeatureBuilder::<SingleDimLoad>::new("capacity")
+        .set_violation_code(CAPACITY_CODE)
+        .build()?;
+    let binding = FeatureBuilder::default()
+        .with_name("on-board")
+        .with_constraint(BindingConstraint)
+        .build()?;
     GoalContextBuilder::with_features(&[unassigned, tours, distance, capacity, binding])?.build()
 }
 
 fn has_head(route_ctx: &RouteContext) -> bool {
-    route_ctx.route().actor.vehicle.dimens.get_value::<VehicleKey, VehicleTag>().is_some_and(|tag| tag.has_head)
+    route_ctx
+        .route()
+        .actor
+        .vehicle
+        .dimens
+        .get_value::<VehicleKey, VehicleTag>()
+        .is_some_and(|tag| tag.has_head)
 }
 
 /// Counts vehicles in use, except those already on the road (a fixed head): using them for
@@ -233,13 +324,21 @@ struct FleetObjective;
 
 impl FeatureObjective for FleetObjective {
     fn fitness(&self, solution: &InsertionContext) -> Cost {
-        solution.solution.routes.iter().filter(|route_ctx| route_ctx.route().tour.has_jobs() && !has_head(route_ctx)).count()
-            as Cost
+        solution
+            .solution
+            .routes
+            .iter()
+            .filter(|route_ctx| route_ctx.route().tour.has_jobs() && !has_head(route_ctx))
+            .count() as Cost
     }
 
     fn estimate(&self, move_ctx: &MoveContext<'_>) -> Cost {
         match move_ctx {
-            MoveContext::Route { route_ctx, .. } if route_ctx.route().tour.job_count() == 0 && !has_head(route_ctx) => 1.,
+            MoveContext::Route { route_ctx, .. }
+                if route_ctx.route().tour.job_count() == 0 && !has_head(route_ctx) =>
+            {
+                1.
+            }
             _ => 0.,
         }
     }
@@ -250,9 +349,16 @@ struct BindingConstraint;
 
 impl FeatureConstraint for BindingConstraint {
     fn evaluate(&self, move_ctx: &MoveContext<'_>) -> Option<ConstraintViolation> {
-        let MoveContext::Route { route_ctx, job, .. } = move_ctx else { return None };
+        let MoveContext::Route { route_ctx, job, .. } = move_ctx else {
+            return None;
+        };
         let bound = job.dimens().get_value::<BoundKey, usize>()?;
-        let vehicle = route_ctx.route().actor.vehicle.dimens.get_value::<VehicleKey, VehicleTag>()?;
+        let vehicle = route_ctx
+            .route()
+            .actor
+            .vehicle
+            .dimens
+            .get_value::<VehicleKey, VehicleTag>()?;
         if vehicle.index == *bound {
             None
         } else {
@@ -269,12 +375,17 @@ fn reason(info: &UnassignmentInfo) -> String {
             for (_, code) in details {
                 *counts.entry(*code).or_default() += 1;
             }
-            counts.into_iter().max_by_key(|(code, count)| (*count, -code.0)).map(|(code, _)| code)
+            counts
+                .into_iter()
+                .max_by_key(|(code, count)| (*count, -code.0))
+                .map(|(code, _)| code)
         }
         UnassignmentInfo::Unknown => None,
     };
     match code {
-        Some(TIME_CODE) => "cannot be served within its time windows and the vehicles' shifts".to_string(),
+        Some(TIME_CODE) => {
+            "cannot be served within its time windows and the vehicles' shifts".to_string()
+        }
         Some(CAPACITY_CODE) => "does not fit in the remaining capacity of any vehicle".to_string(),
         Some(BINDING_CODE) => "its load is on board a vehicle that cannot serve it".to_string(),
         _ => "no feasible vehicle found within the time limit".to_string(),
