@@ -152,6 +152,15 @@ pub struct Settings {
     #[arg(long, env = "BUUTA_SPEED_KMH", default_value_t = 25.0, global = true)]
     pub speed_kmh: f64,
 
+    /// Time the route planner may spend on one post office's day, ms.
+    #[arg(
+        long,
+        env = "BUUTA_PLAN_TIME_LIMIT_MS",
+        default_value_t = 3000,
+        global = true
+    )]
+    pub plan_time_limit_ms: u64,
+
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "BUUTA_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,
@@ -233,6 +242,7 @@ impl Settings {
             routing_timeout_ms: 2000,
             circuity: 1.3,
             speed_kmh: 25.0,
+            plan_time_limit_ms: 1000,
         }
     }
 }

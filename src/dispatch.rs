@@ -23,19 +23,21 @@ const DESK_SERVICE_S: f64 = 600.0;
 /// A position older than this is not where the courier is now.
 const FRESH_POSITION_S: i64 = 30 * 60;
 
-struct CourierInfo {
-    id: i64,
-    capacity: i32,
-    shift: Shift,
-    zones: Vec<i64>,
-    position: Option<(f64, f64, NaiveDateTime)>,
-    open: Vec<tasks::Task>,
+/// A courier working on the day, with their route so far.
+pub(crate) struct CourierInfo {
+    pub id: i64,
+    pub capacity: i32,
+    pub shift: Shift,
+    pub zones: Vec<i64>,
+    pub position: Option<(f64, f64, NaiveDateTime)>,
+    pub open: Vec<tasks::Task>,
 }
 
-struct Snapshot {
-    office: (f64, f64),
-    couriers: Vec<CourierInfo>,
-    unassigned: Vec<tasks::Task>,
+/// A post office's day as read from storage.
+pub(crate) struct Snapshot {
+    pub office: (f64, f64),
+    pub couriers: Vec<CourierInfo>,
+    pub unassigned: Vec<tasks::Task>,
 }
 
 /// Appends a point to the matrix's list and returns its index.
@@ -48,7 +50,8 @@ fn on_date(t: &tasks::Task, date: NaiveDate) -> bool {
     t.window_from.is_none_or(|f| to_vn(f).date_naive() == date)
 }
 
-fn load_snapshot(
+/// Reads a post office's couriers working on `date` and the day's unassigned tasks.
+pub(crate) fn load_snapshot(
     c: &mut crate::db::DbConnection,
     office_id: i64,
     date: NaiveDate,
@@ -114,12 +117,13 @@ fn load_snapshot(
 }
 
 /// Seconds since local midnight of `date`.
-fn secs(date: NaiveDate, t: NaiveDateTime) -> f64 {
+pub(crate) fn secs(date: NaiveDate, t: NaiveDateTime) -> f64 {
     let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     (to_vn(t).naive_local() - midnight).num_seconds() as f64
 }
 
-fn time_secs(t: chrono::NaiveTime) -> f64 {
+/// Seconds of a clock time since midnight.
+pub(crate) fn time_secs(t: chrono::NaiveTime) -> f64 {
     f64::from(chrono::Timelike::num_seconds_from_midnight(&t))
 }
 

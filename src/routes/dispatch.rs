@@ -10,7 +10,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 pub fn routes(r: &mut Routes) {
-    r.post("/api/v1/dispatch/auto-assign", auto_assign);
+    r.post("/api/v1/dispatch/auto-assign", auto_assign)
+        .post("/api/v1/dispatch/plan", plan);
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,5 +46,20 @@ async fn auto_assign(
         .date
         .unwrap_or_else(|| crate::timefmt::to_vn(crate::db::now_utc()).date_naive());
     let answer = crate::dispatch::auto_assign(&state, &auth, office, date).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+async fn plan(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    body: Json<AutoAssignBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Dispatcher, Role::Admin])?;
+    let b = body.into_inner();
+    let office = office_of(&auth, b.post_office_id)?;
+    let date = b
+        .date
+        .unwrap_or_else(|| crate::timefmt::to_vn(crate::db::now_utc()).date_naive());
+    let answer = crate::plan::plan(&state, &auth, office, date).await?;
     Ok(HttpResponse::Ok().json(answer))
 }

@@ -2,6 +2,7 @@ use crate::helpers::{assert_problem, Backend, TestApp};
 use crate::lifecycle::{request, window, world};
 use reqwest::Method;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 async fn dispatcher_lists_tasks_and_courier_routes(b: Backend) {
     let Some(app) = TestApp::spawn(b).await else {
@@ -253,4 +254,157 @@ async fn auto_assign_follows_zones_shifts_and_capacity(b: Backend) {
 crate::on_both_backends!(
     dispatcher_lists_tasks_and_courier_routes,
     auto_assign_follows_zones_shifts_and_capacity,
+    plan_gives_feasible_routes_and_keeps_started_stops,
 );
+
+/// Seconds by motorbike between two points: haversine × 1.3 at 25 km/h (the default provider).
+fn travel_s(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
+    let (dp, dl) = ((b.0 - a.0).to_radians(), (b.1 - a.1).to_radians());
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * h.sqrt().asin() * 1.3 / (25_000.0 / 3600.0)
+}
+
+async fn plan_gives_feasible_routes_and_keeps_started_stops(b: Backend) {
+    let Some(app) = TestApp::spawn_with(b, |s| s.plan_time_limit_ms = 1500).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let admin = &w.admin;
+    let (s, _) = app.post("/api/v1/zones", admin, &json!({"name": "Cao Lãnh", "post_office_id": 1, "area": square((10.40, 10.52), (105.57, 105.69))})).await;
+    assert_eq!(s, 201);
+    let (_, u) = app.post("/api/v1/users", admin, &json!({"username": "buuta3", "password": "password-123", "full_name": "Bưu tá", "role": "courier", "post_office_id": 1})).await;
+    let (s, _) = app.post("/api/v1/couriers", admin, &json!({"user_id": u["id"], "post_office_id": 1, "capacity": 20, "shift_start": "07:30", "shift_end": "17:00"})).await;
+    assert_eq!(s, 201);
+    let day = window(1)["from"].as_str().unwrap()[..10].to_owned();
+    let mut windows = BTreeMap::new();
+    for i in 0..15 {
+        let mut req = request(w.agency_id);
+        let hour = 8 + (i % 7);
+        req["pickup_window"] = json!({"from": format!("{day}T{hour:02}:00:00+07:00"), "to": format!("{day}T{:02}:00:00+07:00", hour + 1)});
+        req["address"]["lat"] = json!(10.43 + 0.004 * i as f64);
+        req["address"]["lon"] = json!(105.60 + 0.003 * ((i * 7) % 15) as f64);
+        let (s, d) = app.post("/api/v1/pickup-requests", &w.operator, &req).await;
+        assert_eq!(s, 201, "{d}");
+        for t in d["tasks"].as_array().unwrap() {
+            windows.insert(
+                t["id"].as_i64().unwrap(),
+                (
+                    t["kind"].as_str().unwrap().to_owned(),
+                    t["window"].clone(),
+                    d["id"].as_i64().unwrap(),
+                ),
+            );
+        }
+    }
+    assert_eq!(windows.len(), 30);
+    let (s, plan) = app
+        .post(
+            "/api/v1/dispatch/plan",
+            &w.dispatcher,
+            &json!({"date": day}),
+        )
+        .await;
+    assert_eq!(s, 200, "{plan}");
+    assert_eq!(plan["unassigned"], json!([]), "{plan}");
+    let check = |plan: &serde_json::Value| {
+        let mut seen = Vec::new();
+        for route in plan["routes"].as_array().unwrap() {
+            let stops = route["stops"].as_array().unwrap();
+            let mut prev: Option<(chrono::DateTime<chrono::FixedOffset>, (f64, f64), f64)> = None;
+            let mut picked = Vec::new();
+            for s in stops {
+                let id = s["task_id"].as_i64().unwrap();
+                let eta = chrono::DateTime::parse_from_rfc3339(s["eta"].as_str().unwrap()).unwrap();
+                let here = (s["lat"].as_f64().unwrap(), s["lon"].as_f64().unwrap());
+                let (kind, win, dossier) = &windows[&id];
+                if let Some((t, p, service)) = prev {
+                    let earliest = t + chrono::Duration::milliseconds(
+                        ((service + travel_s(p, here)) * 1000.0) as i64 - 1000,
+                    );
+                    assert!(eta >= earliest, "task {id}: ETA {eta} before {earliest}");
+                }
+                if let Some(from) = win["from"].as_str() {
+                    let (from, to) = (
+                        chrono::DateTime::parse_from_rfc3339(from).unwrap(),
+                        chrono::DateTime::parse_from_rfc3339(win["to"].as_str().unwrap()).unwrap(),
+                    );
+                    assert!(
+                        eta >= from && eta <= to,
+                        "task {id}: ETA {eta} outside {from}–{to}"
+                    );
+                }
+                match kind.as_str() {
+                    "pickup" => picked.push(*dossier),
+                    _ => assert!(picked.contains(dossier), "drop-off {id} before its pickup"),
+                }
+                let service = if matches!(kind.as_str(), "pickup" | "deliver") {
+                    300.0
+                } else {
+                    600.0
+                };
+                prev = Some((eta, here, service));
+                seen.push(id);
+            }
+            assert!(
+                route["distance_m"].as_f64().unwrap() > 0.0
+                    && route["duration_s"].as_f64().unwrap() > 0.0
+            );
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            windows.keys().copied().collect::<Vec<_>>(),
+            "every task planned once"
+        );
+    };
+    check(&plan);
+
+    // The plan is each courier's route; starting a stop pins it first on re-planning.
+    let route = &plan["routes"][0];
+    let courier_id = route["courier_id"].as_i64().unwrap();
+    let token = match courier_id {
+        id if id == w.courier_id => w.courier.clone(),
+        id if id == w.courier_id + 1 => w.other_courier.clone(),
+        _ => app.login("buuta3", "password-123").await,
+    };
+    let (_, mine) = app
+        .get(&format!("/api/v1/me/route?date={day}"), &token)
+        .await;
+    let my_stops = mine["stops"].as_array().unwrap();
+    let planned: Vec<&serde_json::Value> = route["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["task_id"])
+        .collect();
+    let served: Vec<&serde_json::Value> = my_stops.iter().map(|s| &s["id"]).collect();
+    assert_eq!(served, planned, "GET /me/route follows the plan");
+    let started = planned[1].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{started}/events"),
+            &token,
+            &json!({"type": "arrived", "at": chrono::Utc::now().to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, replan) = app
+        .post(
+            "/api/v1/dispatch/plan",
+            &w.dispatcher,
+            &json!({"date": day}),
+        )
+        .await;
+    assert_eq!(s, 200, "{replan}");
+    let again = replan["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["courier_id"] == courier_id)
+        .unwrap();
+    assert_eq!(
+        again["stops"][0]["task_id"], started,
+        "the started stop stays first: {again}"
+    );
+}

@@ -151,3 +151,16 @@ pub fn list(conn: &mut DbConnection, f: &TaskFilter) -> Result<Vec<Task>, StoreE
         .select(Task::as_select())
         .load(conn)?)
 }
+
+/// Stores a planned position and ETA.
+pub fn set_plan(
+    conn: &mut DbConnection,
+    id: i64,
+    seq: i32,
+    eta: NaiveDateTime,
+) -> Result<(), StoreError> {
+    diesel::update(tasks::table.find(id))
+        .set((tasks::seq.eq(Some(seq)), tasks::eta.eq(Some(eta))))
+        .execute(conn)?;
+    Ok(())
+}
