@@ -7,7 +7,7 @@
 use crate::auth::AuthUser;
 use crate::clients::travel::Point;
 use crate::db::models::tasks;
-use crate::dispatch::{load_snapshot, secs, time_secs};
+use crate::dispatch::{load_snapshot, secs, time_secs, CourierInfo};
 use crate::dossiers::actions;
 use crate::error::ApiError;
 use crate::planner::{self, Job, JobKind, Matrix, Problem, Settings, Stop, StopPart, Vehicle};
@@ -41,6 +41,43 @@ fn at(date: NaiveDate, s: f64) -> NaiveDateTime {
     local - chrono::Duration::hours(7)
 }
 
+/// Couriers who share a zone plan together (a courier without zones serves them all);
+/// returns the groups of courier indices.
+fn courier_groups(couriers: &[CourierInfo]) -> Vec<Vec<usize>> {
+    if couriers.iter().any(|k| k.zones.is_empty()) {
+        return vec![(0..couriers.len()).collect()];
+    }
+    let mut group: Vec<usize> = (0..couriers.len()).collect();
+    fn root(g: &mut [usize], i: usize) -> usize {
+        let mut r = i;
+        while g[r] != r {
+            r = g[r];
+        }
+        g[i] = r;
+        r
+    }
+    for a in 0..couriers.len() {
+        for b in a + 1..couriers.len() {
+            if couriers[a]
+                .zones
+                .iter()
+                .any(|z| couriers[b].zones.contains(z))
+            {
+                let (ra, rb) = (root(&mut group, a), root(&mut group, b));
+                group[ra.max(rb)] = ra.min(rb);
+            }
+        }
+    }
+    let mut out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..couriers.len() {
+        let r = root(&mut group, i);
+        out.entry(r).or_default().push(i);
+    }
+    out.into_values().collect()
+}
+
+type Held = Vec<(tasks::Task, Option<i64>)>;
+
 /// Plans one post office's day and stores the plan.
 pub async fn plan(
     state: &AppState,
@@ -52,19 +89,8 @@ pub async fn plan(
         .db
         .read(move |c| load_snapshot(c, office_id, date))
         .await?;
-    let now = crate::db::now_utc();
-    let today = to_vn(now).date_naive() == date;
-
-    let mut points = vec![Point {
-        lat: snap.office.0,
-        lon: snap.office.1,
-    }];
-    let mut push = |lat: f64, lon: f64| {
-        points.push(Point { lat, lon });
-        points.len() - 1
-    };
     // Every open task of the day, held or not, grouped by dossier.
-    let mut by_dossier: BTreeMap<i64, Vec<(tasks::Task, Option<i64>)>> = BTreeMap::new();
+    let mut by_dossier: BTreeMap<i64, Held> = BTreeMap::new();
     for k in &snap.couriers {
         for t in &k.open {
             by_dossier
@@ -79,6 +105,68 @@ pub async fn plan(
             .or_default()
             .push((t.clone(), None));
     }
+    let groups = courier_groups(&snap.couriers);
+    let budget = state.settings.plan_time_limit_ms / groups.len().max(1) as u64;
+    let mut routes = Vec::new();
+    let mut unassigned = Vec::new();
+    let mut left = by_dossier;
+    for group in &groups {
+        let members: Vec<&CourierInfo> = group.iter().map(|i| &snap.couriers[*i]).collect();
+        let serves = |ts: &Held| {
+            let held_here = ts
+                .iter()
+                .any(|(_, h)| h.is_some_and(|h| members.iter().any(|k| k.id == h)));
+            let zone = ts.iter().find_map(|(t, _)| t.zone_id);
+            held_here
+                || members
+                    .iter()
+                    .any(|k| k.zones.is_empty() || zone.is_some_and(|z| k.zones.contains(&z)))
+        };
+        let (mine, rest): (BTreeMap<i64, Held>, BTreeMap<i64, Held>) =
+            left.into_iter().partition(|(_, ts)| serves(ts));
+        left = rest;
+        let (r, u) = plan_group(
+            state,
+            auth,
+            date,
+            snap.office,
+            &members,
+            mine,
+            budget.max(200),
+        )
+        .await?;
+        routes.extend(r);
+        unassigned.extend(u);
+    }
+    for ts in left.values() {
+        for (t, _) in ts {
+            unassigned.push(json!({"task_id": t.id, "reason": "Không có bưu tá phụ trách khu vực này trong ngày"}));
+        }
+    }
+    Ok(json!({"routes": routes, "unassigned": unassigned}))
+}
+
+/// Solves and stores one group of couriers with the work they can do.
+#[allow(clippy::too_many_arguments)]
+async fn plan_group(
+    state: &AppState,
+    auth: &AuthUser,
+    date: NaiveDate,
+    office: (f64, f64),
+    couriers: &[&CourierInfo],
+    by_dossier: BTreeMap<i64, Held>,
+    time_limit_ms: u64,
+) -> Result<(Vec<Value>, Vec<Value>), ApiError> {
+    let now = crate::db::now_utc();
+    let today = to_vn(now).date_naive() == date;
+    let mut points = vec![Point {
+        lat: office.0,
+        lon: office.1,
+    }];
+    let mut push = |lat: f64, lon: f64| {
+        points.push(Point { lat, lon });
+        points.len() - 1
+    };
     let mut jobs = Vec::new();
     let mut heads: BTreeMap<i64, Vec<(String, StopPart)>> = BTreeMap::new();
     let mut task_of: HashMap<(String, StopPart), i64> = HashMap::new();
@@ -121,8 +209,7 @@ pub async fn plan(
         let demand = i32::from(matches!(kind, JobKind::Pair { .. }));
         jobs.push(Job { id, kind, demand });
     }
-    let vehicles: Vec<Vehicle> = snap
-        .couriers
+    let vehicles: Vec<Vehicle> = couriers
         .iter()
         .map(|k| {
             let start = time_secs(k.shift.start);
@@ -153,7 +240,7 @@ pub async fn plan(
         jobs,
     };
     let settings = Settings {
-        time_limit: Duration::from_millis(state.settings.plan_time_limit_ms),
+        time_limit: Duration::from_millis(time_limit_ms),
         max_generations: None,
         seed: Some(2026),
     };
@@ -165,6 +252,12 @@ pub async fn plan(
     // Store: assignments (through the same rules and events as a dispatcher's),
     // then each stop's sequence and ETA.
     let limits = state.settings.attempt_limits();
+    let task_dossier: HashMap<i64, i64> = by_dossier
+        .values()
+        .flatten()
+        .map(|(t, _)| (t.id, t.dossier_id))
+        .collect();
+    let mut left_out = Vec::new();
     let mut routes = Vec::new();
     for route in &solution.routes {
         let courier: i64 = route.vehicle_id.parse().map_err(ApiError::internal)?;
@@ -177,22 +270,48 @@ pub async fn plan(
         }
         let who = auth.clone();
         let planned = stops.clone();
-        state
+        // A stop the courier may not take (zone, day off, capacity) is left out with the
+        // reason, together with the rest of its dossier; the others are stored.
+        let refused = state
             .db
-            .write(move |c| -> Result<(), ApiError> {
+            .write(move |c| -> Result<Vec<(i64, i64, String)>, ApiError> {
+                let mut refused: Vec<(i64, i64, String)> = Vec::new();
                 for (task_id, seq, eta, _) in &planned {
                     let t =
                         tasks::find(c, *task_id)?.ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
+                    if refused.iter().any(|(_, d, _)| *d == t.dossier_id) {
+                        continue;
+                    }
                     if t.courier_id != Some(courier)
                         && matches!(t.kind.as_str(), "pickup" | "collect")
                     {
-                        actions::assign(c, &who, *task_id, courier, false, limits)?;
+                        if let Err(e) = actions::assign(c, &who, *task_id, courier, false, limits) {
+                            refused.push((*task_id, t.dossier_id, e.detail));
+                            continue;
+                        }
                     }
                     tasks::set_plan(c, *task_id, *seq, *eta)?;
                 }
-                Ok(())
+                Ok(refused)
             })
             .await?;
+        let refused_tasks: Vec<i64> = stops
+            .iter()
+            .filter(|(task_id, ..)| {
+                let dossier = task_dossier.get(task_id);
+                refused.iter().any(|(_, d, _)| Some(d) == dossier)
+            })
+            .map(|(task_id, ..)| *task_id)
+            .collect();
+        for task_id in &refused_tasks {
+            let reason = refused
+                .iter()
+                .find(|(_, d, _)| Some(d) == task_dossier.get(task_id))
+                .map(|(_, _, r)| r.clone())
+                .unwrap_or_default();
+            left_out.push(json!({"task_id": task_id, "reason": reason}));
+        }
+        stops.retain(|(task_id, ..)| !refused_tasks.contains(task_id));
         let json_stops: Vec<Value> = stops
             .iter()
             .map(|(task_id, seq, eta, loc)| {
@@ -203,7 +322,7 @@ pub async fn plan(
         routes.push(json!({"courier_id": courier, "stops": json_stops,
                            "distance_m": route.distance.round(), "duration_s": route.duration.round()}));
     }
-    let unassigned: Vec<Value> = solution
+    let mut unassigned: Vec<Value> = solution
         .unassigned
         .iter()
         .flat_map(|(job, reason)| {
@@ -214,5 +333,6 @@ pub async fn plan(
                 .collect::<Vec<_>>()
         })
         .collect();
-    Ok(json!({"routes": routes, "unassigned": unassigned}))
+    unassigned.extend(left_out);
+    Ok((routes, unassigned))
 }

@@ -249,6 +249,55 @@ async fn auto_assign_follows_zones_shifts_and_capacity(b: Backend) {
         )
         .await;
     assert_eq!(again, json!({"assignments": [], "unassigned": []}));
+
+    // Planning the day respects zones too: each courier only gets their zones' work.
+    let (s, plan) = app
+        .post(
+            "/api/v1/dispatch/plan",
+            admin,
+            &json!({"post_office_id": po, "date": date}),
+        )
+        .await;
+    assert_eq!(s, 200, "{plan}");
+    let (_, all) = app
+        .get(
+            &format!("/api/v1/tasks?post_office_id={po}&limit=500"),
+            admin,
+        )
+        .await;
+    let zone_of = |task: &serde_json::Value| {
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == *task)
+            .unwrap()["zone_id"]
+            .as_i64()
+    };
+    let mut planned = 0;
+    for route in plan["routes"].as_array().unwrap() {
+        let allowed = match route["courier_id"].as_i64().unwrap() {
+            c if c == in_b => zb,
+            c if c == in_a || c == full => za,
+            other => panic!("courier {other} should not be planned: {plan}"),
+        };
+        for stop in route["stops"].as_array().unwrap() {
+            assert_eq!(zone_of(&stop["task_id"]), Some(allowed), "{plan}");
+            planned += 1;
+        }
+    }
+    // Every task is planned or reported with its reason (the planner's capacity is the
+    // load carried at once; a refused stop, e.g. a courier's dossier limit, is reported).
+    let reported = plan["unassigned"].as_array().unwrap();
+    assert!(reported
+        .iter()
+        .all(|u| !u["reason"].as_str().unwrap().is_empty()));
+    assert_eq!(
+        planned + reported.len(),
+        6,
+        "three dossiers, two stops each: {plan}"
+    );
+    assert!(planned >= 4, "{plan}");
 }
 
 crate::on_both_backends!(
