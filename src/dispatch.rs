@@ -18,8 +18,9 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// Minutes spent at a citizen's door and at an agency desk.
-const DOOR_SERVICE_S: f64 = 300.0;
-const DESK_SERVICE_S: f64 = 600.0;
+pub(crate) const DOOR_SERVICE_S: f64 = 300.0;
+/// Seconds at an agency desk.
+pub(crate) const DESK_SERVICE_S: f64 = 600.0;
 /// A position older than this is not where the courier is now.
 const FRESH_POSITION_S: i64 = 30 * 60;
 

@@ -7,7 +7,9 @@
 use crate::auth::AuthUser;
 use crate::clients::travel::Point;
 use crate::db::models::tasks;
-use crate::dispatch::{load_snapshot, secs, time_secs, CourierInfo};
+use crate::dispatch::{
+    load_snapshot, secs, time_secs, CourierInfo, DESK_SERVICE_S, DOOR_SERVICE_S,
+};
 use crate::dossiers::actions;
 use crate::error::ApiError;
 use crate::planner::{self, Job, JobKind, Matrix, Problem, Settings, Stop, StopPart, Vehicle};
@@ -17,10 +19,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
-
-/// Seconds at a door and at a desk (as in auto-assignment).
-const DOOR_SERVICE_S: f64 = 300.0;
-const DESK_SERVICE_S: f64 = 600.0;
 
 fn stop(t: &tasks::Task, location: usize, date: NaiveDate) -> Stop {
     let door = matches!(t.kind.as_str(), "pickup" | "deliver");
