@@ -17,7 +17,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-/// Minutes spent at a citizen's door and at an agency desk.
+/// Seconds spent at a citizen's door.
 pub(crate) const DOOR_SERVICE_S: f64 = 300.0;
 /// Seconds at an agency desk.
 pub(crate) const DESK_SERVICE_S: f64 = 600.0;
