@@ -179,6 +179,14 @@ async fn step(app: &TestApp, token: &str, path: &str, body: Value, status: &str)
     d
 }
 
+/// The courier picks the dossier up (with proof) and hands it over at the agency.
+async fn carry_to_agency(app: &TestApp, w: &World, pickup: i64, dropoff: i64) {
+    let picked = json!({"type": "picked_up", "at": now(), "proof": pickup_proof()});
+    event(app, &w.courier, pickup, picked, "picked_up").await;
+    let handed = json!({"type": "handed_over", "at": now()});
+    event(app, &w.courier, dropoff, handed, "at_agency").await;
+}
+
 /// The stored status always equals the fold of the stored events.
 fn assert_status_is_the_fold(d: &Value) {
     use buuta::domain::dossier::{fold, AttemptLimits, Ctx, DossierEvent, ReturnMethod, Service};
@@ -318,22 +326,7 @@ async fn a_dossier_lives_its_whole_life(b: Backend) {
         "supplement_required",
     )
     .await;
-    event(
-        &app,
-        &w.courier,
-        pickup2,
-        json!({"type": "picked_up", "at": now(), "proof": pickup_proof()}),
-        "picked_up",
-    )
-    .await;
-    event(
-        &app,
-        &w.courier,
-        dropoff2,
-        json!({"type": "handed_over", "at": now()}),
-        "at_agency",
-    )
-    .await;
+    carry_to_agency(&app, &w, pickup2, dropoff2).await;
     step(
         &app,
         &w.clerk,
@@ -642,22 +635,7 @@ async fn third_failed_pickup_cancels_and_third_failed_delivery_holds(b: Backend)
         "scheduled",
     )
     .await;
-    event(
-        &app,
-        &w.courier,
-        pickup,
-        json!({"type": "picked_up", "at": now(), "proof": pickup_proof()}),
-        "picked_up",
-    )
-    .await;
-    event(
-        &app,
-        &w.courier,
-        dropoff,
-        json!({"type": "handed_over", "at": now()}),
-        "at_agency",
-    )
-    .await;
+    carry_to_agency(&app, &w, pickup, dropoff).await;
     let d = step(
         &app,
         &w.clerk,
