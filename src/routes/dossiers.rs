@@ -4,7 +4,7 @@ use crate::auth::{AuthUser, Role};
 use crate::db::models::{dossiers, events, holidays, tasks};
 use crate::db::DbConnection;
 use crate::domain::deadlines::WorkCalendar;
-use crate::domain::dossier::Outcome;
+use crate::domain::dossier::{AttemptLimits, Outcome};
 use crate::dossiers::{actions, intake, view};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
@@ -79,20 +79,26 @@ async fn get(
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// Runs an action on the dossier and answers its staff view (idempotently).
+/// Runs an action on the dossier named in the path and answers its staff view
+/// (idempotently); the action gets the normalised tracking code and attempt limits.
 async fn act<F>(
     req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
+    code: web::Path<String>,
     digest: String,
     action: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(&mut DbConnection, &AuthUser) -> Result<i64, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection, &AuthUser, &str, AttemptLimits) -> Result<i64, ApiError>
+        + Send
+        + 'static,
 {
     let who = auth.clone();
+    let code = code.into_inner().trim().to_uppercase();
+    let limits = state.settings.attempt_limits();
     idempotency::write(&state, &auth, &req, &digest, StatusCode::OK, move |c| {
-        let id = action(c, &who)?;
+        let id = action(c, &who, &code, limits)?;
         staff_view(c, id)
     })
     .await
@@ -114,11 +120,9 @@ async fn cancel(
     let mut check = Check::new();
     let reason = check.line("reason", &body.0.reason, 500);
     check.finish()?;
-    let limits = state.settings.attempt_limits();
-    let code = code.into_inner().trim().to_uppercase();
     let digest = body.digest().to_owned();
-    act(req, auth, state, digest, move |c, a| {
-        actions::cancel(c, a, &code, &reason, limits)
+    act(req, auth, state, code, digest, move |c, a, code, limits| {
+        actions::cancel(c, a, code, &reason, limits)
     })
     .await
 }
@@ -140,11 +144,9 @@ async fn reschedule(
     let window = intake::check_window(&mut check, "pickup_window", &body.0.pickup_window);
     check.finish()?;
     let window = window.ok_or_else(|| ApiError::internal("window checked"))?;
-    let limits = state.settings.attempt_limits();
-    let code = code.into_inner().trim().to_uppercase();
     let digest = body.digest().to_owned();
-    act(req, auth, state, digest, move |c, a| {
-        actions::reschedule(c, a, &code, window, limits)
+    act(req, auth, state, code, digest, move |c, a, code, limits| {
+        actions::reschedule(c, a, code, window, limits)
     })
     .await
 }
@@ -188,11 +190,9 @@ async fn receive(
         );
     }
     check.finish()?;
-    let limits = state.settings.attempt_limits();
-    let code = code.into_inner().trim().to_uppercase();
     let date = b.appointment_date;
-    act(req, auth, state, digest, move |c, a| {
-        actions::receive(c, a, &code, &agency_code, date, &docs, limits)
+    act(req, auth, state, code, digest, move |c, a, code, limits| {
+        actions::receive(c, a, code, &agency_code, date, &docs, limits)
     })
     .await
 }
@@ -224,13 +224,11 @@ async fn supplement_required(
         );
     }
     check.finish()?;
-    let limits = state.settings.attempt_limits();
-    let code = code.into_inner().trim().to_uppercase();
     let zones = state.zones.clone();
-    act(req, auth, state, digest, move |c, a| {
+    act(req, auth, state, code, digest, move |c, a, code, limits| {
         let calendar = WorkCalendar::new(holidays::list(c)?.into_iter().map(|h| h.day));
         let index = zones.get(c)?;
-        actions::supplement_required(c, a, &code, &reason, &missing, &calendar, &index, limits)
+        actions::supplement_required(c, a, code, &reason, &missing, &calendar, &index, limits)
     })
     .await
 }
@@ -264,12 +262,10 @@ async fn result_ready(
     let note = check.opt_line("note", b.note.as_deref(), 500);
     check.finish()?;
     let outcome = outcome.ok_or_else(|| ApiError::internal("outcome checked"))?;
-    let limits = state.settings.attempt_limits();
-    let code = code.into_inner().trim().to_uppercase();
     let zones = state.zones.clone();
-    act(req, auth, state, digest, move |c, a| {
+    act(req, auth, state, code, digest, move |c, a, code, limits| {
         let index = zones.get(c)?;
-        actions::result_ready(c, a, &code, outcome, note, &index, limits)
+        actions::result_ready(c, a, code, outcome, note, &index, limits)
     })
     .await
 }
@@ -281,11 +277,14 @@ async fn handed_over_at_counter(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Clerk])?;
-    let limits = state.settings.attempt_limits();
-    let code = code.into_inner().trim().to_uppercase();
-    act(req, auth, state, String::new(), move |c, a| {
-        actions::handed_over_at_counter(c, a, &code, limits)
-    })
+    act(
+        req,
+        auth,
+        state,
+        code,
+        String::new(),
+        actions::handed_over_at_counter,
+    )
     .await
 }
 
