@@ -39,8 +39,14 @@ pub struct Settings {
 
     /// Load the demo province on first start. Defaults to on for the embedded default
     /// database (so a fresh `cargo run` has something to show) and off otherwise.
-    #[arg(long, env = "BUUTA_DEMO", global = true)]
+    #[arg(long, env = "BUUTA_DEMO", global = true, num_args = 0..=1,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub demo: Option<bool>,
+
+    /// Map tile URL template of the dispatcher board's background, e.g.
+    /// `https://tile.example.vn/{z}/{x}/{y}.png`; without it the board draws our own data only.
+    #[arg(long, env = "BUUTA_TILE_URL", global = true)]
+    pub tile_url: Option<String>,
 
     /// Database connections in the pool.
     #[arg(long, env = "BUUTA_DB_POOL_SIZE", default_value_t = 16, global = true)]
@@ -167,6 +173,16 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// `scheme://host[:port]` of the tile URL, for the pages' Content-Security-Policy.
+    pub fn tile_origin(&self) -> Option<String> {
+        let url = self.tile_url.as_deref()?;
+        let (scheme, rest) = url.split_once("://")?;
+        let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+        let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '{' | '}');
+        (matches!(scheme, "http" | "https") && host.chars().all(ok))
+            .then(|| format!("{scheme}://{}", host.replace("{s}", "*")))
+    }
+
     /// Whether the demo province is to be loaded.
     pub fn demo_enabled(&self) -> bool {
         self.demo
@@ -226,6 +242,7 @@ impl Settings {
             jwt_secret: None,
             admin_password: None,
             demo: Some(false),
+            tile_url: None,
             db_pool_size: 8,
             login_failures_per_minute: 10,
             log_format: "pretty".into(),

@@ -11,6 +11,7 @@ pub mod dossiers;
 pub mod health;
 pub mod holidays;
 pub mod intake;
+pub mod me;
 pub mod places;
 pub mod positions;
 pub mod post_offices;
@@ -48,6 +49,8 @@ pub fn all_routes() -> Routes {
     positions::routes(&mut r);
     zones::routes(&mut r);
     dispatch::routes(&mut r);
+    me::routes(&mut r);
+    crate::pages::routes(&mut r);
     r
 }
 

@@ -9,6 +9,7 @@ use crate::routing::Routes;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use serde_json::Value;
 use std::time::Instant;
 
 pub fn routes(r: &mut Routes) {
@@ -26,6 +27,18 @@ async fn track(
     code: web::Path<String>,
     q: web::Query<TrackQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = lookup(&req, &state, &code, q.phone_last4.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// The public view of a dossier, for the API and the tracking page alike: counted
+/// against the caller's address, no personal data unless `phone_last4` matches.
+pub async fn lookup(
+    req: &HttpRequest,
+    state: &AppState,
+    code: &str,
+    phone_last4: Option<&str>,
+) -> Result<Value, ApiError> {
     let ip = req
         .peer_addr()
         .map(|a| a.ip())
@@ -35,17 +48,16 @@ async fn track(
         return Err(ApiError::rate_limited(wait));
     }
     state.track_limiter.record("track", ip, now);
-    let code = TrackingCode::parse(&code).map_err(|_| {
+    let code = TrackingCode::parse(code.trim()).map_err(|_| {
         ApiError::new(
             ErrorCode::InvalidTrackingCode,
             "Mã hồ sơ không hợp lệ (sai định dạng hoặc sai số kiểm tra)",
         )
     })?;
-    let digits = q
-        .phone_last4
-        .clone()
+    let digits = phone_last4
+        .map(str::to_owned)
         .filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
-    let body = state
+    state
         .db
         .read(move |c| -> Result<_, ApiError> {
             let d = actions::load(c, code.as_str())?;
@@ -67,6 +79,5 @@ async fn track(
             };
             Ok(view::public(&d, &agency, &evs, eta, reveal.as_deref()))
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(body))
+        .await
 }

@@ -1,0 +1,4 @@
+// Buuta: the courier page. (being written)
+(function () {
+  'use strict';
+})();

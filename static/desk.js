@@ -1,0 +1,4 @@
+// Buuta: the desk page. (being written)
+(function () {
+  'use strict';
+})();

@@ -1,0 +1,4 @@
+// Buuta: the dispatch page. (being written)
+(function () {
+  'use strict';
+})();

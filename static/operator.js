@@ -1,0 +1,4 @@
+// Buuta: the operator page. (being written)
+(function () {
+  'use strict';
+})();
