@@ -46,8 +46,14 @@ pub fn run(db: &Db, settings: &Settings) -> Result<Boot, String> {
     let (admin_created, generated_admin_password) = ensure_admin(db, settings)?;
     let demo_loaded = if settings.demo_enabled() {
         let hash = crate::demo::password_hash()?;
-        db.write_blocking(|c| crate::demo::load(c, &hash))
-            .map_err(|e: StoreError| format!("cannot load the demo data: {e}"))?
+        let loaded = db
+            .write_blocking(|c| crate::demo::load(c, &hash))
+            .map_err(|e: StoreError| format!("cannot load the demo data: {e}"))?;
+        if loaded {
+            db.write_blocking(|c| crate::demo::dossiers::load(c, settings))
+                .map_err(|e| format!("cannot load the demo dossiers: {e}"))?;
+        }
+        loaded
     } else {
         false
     };

@@ -23,7 +23,7 @@ pub fn load(conn: &mut DbConnection, code: &str) -> Result<dossiers::Dossier, Ap
     dossiers::find_by_code(conn, code)?.ok_or_else(|| ApiError::not_found("hồ sơ"))
 }
 
-fn reload(conn: &mut DbConnection, id: i64) -> Result<dossiers::Dossier, ApiError> {
+pub fn reload(conn: &mut DbConnection, id: i64) -> Result<dossiers::Dossier, ApiError> {
     dossiers::find(conn, id)?.ok_or_else(|| ApiError::not_found("hồ sơ"))
 }
 

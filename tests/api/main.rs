@@ -8,6 +8,7 @@ mod dossier_errors;
 mod errors;
 mod health;
 mod lifecycle;
+mod pages;
 mod positions;
 mod reference;
 mod spec;

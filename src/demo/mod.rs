@@ -1,5 +1,10 @@
-//! The demo province (Đồng Tháp): agencies, post offices, procedures, holidays and a
-//! user of every role, so a fresh `cargo run` has something to show. Loaded once.
+//! The demo province (Đồng Tháp): the provincial service centre and two commune
+//! one-stop desks, three post offices with zones, ten couriers with shifts,
+//! procedures with fees and documents, holidays, a user of every role, and sixty
+//! dossiers spread over every status (`dossiers`), so a fresh `cargo run` has
+//! something to show on every page. Loaded once, on an empty database.
+
+pub mod dossiers;
 
 use crate::auth::password;
 use crate::db::models::{
@@ -15,13 +20,52 @@ pub const DEMO_PASSWORD: &str = "buuta-demo";
 /// A demo login to print: (username, role, what they do).
 pub type DemoLogin = (&'static str, &'static str, &'static str);
 
-/// Who the demo creates.
+/// The logins printed at start: one per role (more demo users exist, see [`STAFF`]).
 pub const DEMO_USERS: [DemoLogin; 5] = [
     ("tongdai", "operator", "Tổng đài viên"),
     ("dieuphoi", "dispatcher", "Điều phối viên Bưu cục Cao Lãnh"),
-    ("buuta1", "courier", "Bưu tá Bưu cục Cao Lãnh"),
-    ("buuta2", "courier", "Bưu tá Bưu cục Cao Lãnh"),
+    (
+        "buuta1",
+        "courier",
+        "Bưu tá Bưu cục Cao Lãnh (buuta2–buuta10: các bưu tá khác)",
+    ),
     ("motcua", "clerk", "Cán bộ một cửa Trung tâm PVHCC tỉnh"),
+    ("admin", "admin", "Quản trị (mật khẩu in ở trên)"),
+];
+
+/// A demo staff member: (username, role, full name, post office index, agency index).
+pub type DemoStaff = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<usize>,
+    Option<usize>,
+);
+
+/// Every demo staff member. Couriers 1–4 work at Cao Lãnh, 5–7 at Sa Đéc, 8–10 at Mỹ Tho.
+pub const STAFF: [DemoStaff; 16] = [
+    ("tongdai", "operator", "Lê Thị Hồng Nhung", None, None),
+    ("dieuphoi", "dispatcher", "Phạm Văn Toàn", Some(0), None),
+    ("dieuphoi2", "dispatcher", "Huỳnh Thị Mai", Some(1), None),
+    (
+        "dieuphoi3",
+        "dispatcher",
+        "Trương Minh Khang",
+        Some(2),
+        None,
+    ),
+    ("buuta1", "courier", "Nguyễn Văn Hùng", Some(0), None),
+    ("buuta2", "courier", "Trần Thị Lan", Some(0), None),
+    ("buuta3", "courier", "Võ Thành Công", Some(0), None),
+    ("buuta4", "courier", "Đặng Quốc Bảo", Some(0), None),
+    ("buuta5", "courier", "Lê Văn Tài", Some(1), None),
+    ("buuta6", "courier", "Nguyễn Thị Thu Hà", Some(1), None),
+    ("buuta7", "courier", "Phan Minh Trí", Some(1), None),
+    ("buuta8", "courier", "Bùi Văn Lộc", Some(2), None),
+    ("buuta9", "courier", "Đỗ Thị Kim Ngân", Some(2), None),
+    ("buuta10", "courier", "Hồ Văn Phúc", Some(2), None),
+    ("motcua", "clerk", "Nguyễn Thị Thanh Tâm", None, Some(0)),
+    ("motcua2", "clerk", "Lý Văn Dũng", None, Some(1)),
 ];
 
 /// Loads the demo once (call inside a transaction); returns whether it loaded now.
@@ -55,7 +99,7 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
             105.6329,
         ),
     )?;
-    agencies::insert(
+    let sa_dec_desk = agencies::insert(
         conn,
         &agency(
             "Bộ phận Một cửa UBND phường Sa Đéc",
@@ -66,7 +110,7 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
             105.7590,
         ),
     )?;
-    agencies::insert(
+    let my_tho_desk = agencies::insert(
         conn,
         &agency(
             "Bộ phận Một cửa UBND phường Mỹ Tho",
@@ -99,7 +143,7 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
             105.6361,
         ),
     )?;
-    post_offices::insert(
+    let sa_dec = post_offices::insert(
         conn,
         &office(
             "Bưu cục Sa Đéc",
@@ -107,6 +151,16 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
             "2 Trần Hưng Đạo, phường Sa Đéc",
             10.2950,
             105.7560,
+        ),
+    )?;
+    let my_tho = post_offices::insert(
+        conn,
+        &office(
+            "Bưu cục Mỹ Tho",
+            "28261",
+            "59 Ấp Bắc, phường Mỹ Tho",
+            10.3620,
+            106.3580,
         ),
     )?;
 
@@ -197,61 +251,81 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
         .collect();
     holidays::replace_all(conn, &rows)?;
 
-    // Two zones around Cao Lãnh (north and south of the centre), one courier each.
+    // Zones: Cao Lãnh north and south of the centre, Sa Đéc, Mỹ Tho.
     let square = |lat: (f64, f64), lon: (f64, f64)| {
         serde_json::json!({"type": "Polygon", "coordinates": [[[lon.0, lat.0], [lon.1, lat.0], [lon.1, lat.1], [lon.0, lat.1], [lon.0, lat.0]]]})
             .to_string()
     };
-    let zone_ids = [
-        zones::insert(
-            conn,
-            "Cao Lãnh Bắc",
-            cao_lanh.id,
-            &square((10.456, 10.50), (105.58, 105.68)),
-            now,
-        )?,
-        zones::insert(
-            conn,
-            "Cao Lãnh Nam",
-            cao_lanh.id,
-            &square((10.41, 10.456), (105.58, 105.68)),
-            now,
-        )?,
+    let zone = |conn: &mut DbConnection, name: &str, office: i64, lat, lon| {
+        zones::insert(conn, name, office, &square(lat, lon), now)
+    };
+    let cl_north = zone(
+        conn,
+        "Cao Lãnh Bắc",
+        cao_lanh.id,
+        (10.456, 10.50),
+        (105.58, 105.68),
+    )?;
+    let cl_south = zone(
+        conn,
+        "Cao Lãnh Nam",
+        cao_lanh.id,
+        (10.41, 10.456),
+        (105.58, 105.68),
+    )?;
+    let sd = zone(conn, "Sa Đéc", sa_dec.id, (10.26, 10.33), (105.70, 105.80))?;
+    let mt = zone(conn, "Mỹ Tho", my_tho.id, (10.33, 10.40), (106.30, 106.42))?;
+    let offices = [cao_lanh.id, sa_dec.id, my_tho.id];
+    let desks = [centre.id, sa_dec_desk.id, my_tho_desk.id];
+    // Each courier's zones, in STAFF order of couriers.
+    let courier_zones = [
+        cl_north, cl_north, cl_south, cl_south, sd, sd, sd, mt, mt, mt,
     ];
-    let mut next_zone = zone_ids.iter();
-    for (username, role, full_name) in DEMO_USERS {
+    let mut couriers_seen = 0;
+    for (i, (username, role, full_name, office, desk)) in STAFF.iter().enumerate() {
         let user = users::insert(
             conn,
             &users::NewUser {
-                username: username.into(),
+                username: (*username).into(),
                 password_hash: password_hash.into(),
-                full_name: full_name.into(),
-                role: role.into(),
-                post_office_id: matches!(role, "courier" | "dispatcher").then_some(cao_lanh.id),
-                agency_id: (role == "clerk").then_some(centre.id),
-                phone: None,
+                full_name: (*full_name).into(),
+                role: (*role).into(),
+                post_office_id: office.map(|o| offices[o]),
+                agency_id: desk.map(|a| desks[a]),
+                phone: Some(format!("09{:08}", 13_572_460 + i * 7_919)),
                 active: true,
                 created_at: now,
             },
         )?;
-        if role == "courier" {
+        if *role == "courier" {
+            let post_office_id = office.map(|o| offices[o]).unwrap_or(cao_lanh.id);
+            // Early and late shifts alternate; the last courier of each office rests on Sundays.
+            let (start, end) = if couriers_seen % 2 == 0 {
+                ("07:00", "16:30")
+            } else {
+                ("07:30", "17:00")
+            };
+            let days_off = if matches!(*username, "buuta4" | "buuta7" | "buuta10") {
+                r#"["sun"]"#
+            } else {
+                "[]"
+            };
             let courier = couriers::insert(
                 conn,
                 &couriers::NewCourier {
                     user_id: user.id,
-                    post_office_id: cao_lanh.id,
+                    post_office_id,
                     capacity: 30,
-                    shift_start: "07:30".into(),
-                    shift_end: "17:00".into(),
+                    shift_start: start.into(),
+                    shift_end: end.into(),
                     vehicle: Some("Xe máy".into()),
                     active: true,
                     created_at: now,
-                    days_off: r#"["sun"]"#.into(),
+                    days_off: days_off.into(),
                 },
             )?;
-            if let Some(zone) = next_zone.next() {
-                zones::set_courier_zones(conn, courier.id, &[*zone])?;
-            }
+            zones::set_courier_zones(conn, courier.id, &[courier_zones[couriers_seen]])?;
+            couriers_seen += 1;
         }
     }
     kv::get_or_insert(conn, "demo_loaded", &now.to_string())?;

@@ -1,0 +1,388 @@
+//! Sixty demo dossiers spread over every status, made by the same services the
+//! handlers call (intake, assignment, courier events, clerk actions), so each one
+//! carries the events its status implies. Names, streets and phones are made up.
+
+use crate::auth::{AuthUser, Role};
+use crate::config::Settings;
+use crate::db::models::{couriers, holidays, tasks, users, zones as zone_rows};
+use crate::db::{now_utc, DbConnection};
+use crate::domain::deadlines::WorkCalendar;
+use crate::domain::dossier::{
+    DossierEvent, DossierStatus, Outcome, ReturnMethod, Service, TaskEventType,
+};
+use crate::domain::phone::Phone;
+use crate::domain::time_window::TimeWindow;
+use crate::dossiers::actions::{self, TaskEventInput};
+use crate::dossiers::intake::{self, ValidRequest};
+use crate::dossiers::record::{record, Actor};
+use crate::error::ApiError;
+use crate::zone_cache::ZoneCache;
+use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
+use serde_json::json;
+
+const SURNAMES: [&str; 10] = [
+    "Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Đặng", "Bùi", "Đỗ",
+];
+const MIDDLE: [&str; 6] = ["Văn", "Thị", "Minh", "Thanh", "Ngọc", "Quốc"];
+const GIVEN: [&str; 12] = [
+    "An", "Bình", "Châu", "Dũng", "Giang", "Hạnh", "Khoa", "Linh", "Nam", "Phương", "Tuấn", "Yến",
+];
+const STREETS: [&str; 8] = [
+    "Nguyễn Huệ",
+    "Lý Thường Kiệt",
+    "Trần Hưng Đạo",
+    "Hùng Vương",
+    "Lê Lợi",
+    "Nguyễn Trãi",
+    "30 Tháng 4",
+    "Phạm Hữu Lầu",
+];
+
+/// Where demo citizens live: (ward code, centre lat, lon, desk index, office index).
+const AREAS: [(&str, f64, f64, usize); 4] = [
+    ("29869", 10.478, 105.630, 0), // Cao Lãnh, north zone
+    ("29888", 10.435, 105.640, 0), // Mỹ Trà, south zone
+    ("29905", 10.295, 105.755, 1), // Sa Đéc
+    ("28261", 10.362, 106.360, 2), // Mỹ Tho
+];
+
+/// How far each demo dossier goes, with how many of them.
+const PLAN: [(DossierStatus, usize); 10] = [
+    (DossierStatus::Requested, 14),
+    (DossierStatus::Scheduled, 10),
+    (DossierStatus::PickedUp, 6),
+    (DossierStatus::InTransit, 2),
+    (DossierStatus::AtAgency, 8),
+    (DossierStatus::SupplementRequired, 3),
+    (DossierStatus::ResultReady, 5),
+    (DossierStatus::OutForDelivery, 4),
+    (DossierStatus::Completed, 5),
+    (DossierStatus::Cancelled, 3),
+];
+
+fn user(conn: &mut DbConnection, username: &str) -> Result<AuthUser, ApiError> {
+    let u = users::find_by_username(conn, username)?
+        .ok_or_else(|| ApiError::internal(format!("demo user {username} missing")))?;
+    Ok(AuthUser {
+        id: u.id,
+        role: Role::parse(&u.role).unwrap_or(Role::Operator),
+        post_office_id: u.post_office_id,
+        agency_id: u.agency_id,
+    })
+}
+
+/// The agency a demo dossier goes to, and a procedure of its level.
+fn procedure_for(desk: usize, n: usize) -> &'static str {
+    const PROVINCE: [&str; 2] = ["1.001193", "1.004227"];
+    const COMMUNE: [&str; 3] = ["1.000894", "2.000908", "1.010757"];
+    if desk == 0 {
+        PROVINCE[n % PROVINCE.len()]
+    } else {
+        COMMUNE[n % COMMUNE.len()]
+    }
+}
+
+/// Loads the dossiers; returns how many were made.
+pub fn load(conn: &mut DbConnection, settings: &Settings) -> Result<usize, ApiError> {
+    let tariff = settings.tariff().map_err(ApiError::internal)?;
+    let limits = settings.attempt_limits();
+    let zones = ZoneCache::default().get(conn)?;
+    let calendar = WorkCalendar::new(holidays::list(conn)?.into_iter().map(|h| h.day));
+    let operator = user(conn, "tongdai")?;
+    let dispatcher = user(conn, "admin")?;
+    let desks: Vec<i64> = {
+        use crate::db::schema::agencies::dsl;
+        use diesel::prelude::*;
+        dsl::agencies
+            .select(dsl::id)
+            .order(dsl::id)
+            .load(conn)
+            .map_err(crate::db::StoreError::from)?
+    };
+    let vn = FixedOffset::east_opt(7 * 3600).ok_or_else(|| ApiError::internal("offset"))?;
+    let today: NaiveDate = (now_utc() + Duration::hours(7)).date();
+    let slot = |day: NaiveDate, from: (u32, u32), to: (u32, u32)| -> Result<TimeWindow, ApiError> {
+        let at = |(h, m): (u32, u32)| {
+            day.and_hms_opt(h, m, 0)
+                .and_then(|t| vn.from_local_datetime(&t).single())
+                .ok_or_else(|| ApiError::internal("demo time"))
+        };
+        TimeWindow::parse(at(from)?, at(to)?).map_err(ApiError::internal)
+    };
+
+    let mut made = 0;
+    for (goal, count) in PLAN {
+        for _ in 0..count {
+            let n = made;
+            made += 1;
+            let (ward, lat, lon, desk) = AREAS[n % AREAS.len()];
+            let name = format!(
+                "{} {} {}",
+                SURNAMES[n % SURNAMES.len()],
+                MIDDLE[(n / 3) % MIDDLE.len()],
+                GIVEN[(n * 7) % GIVEN.len()]
+            );
+            let phone = Phone::parse(&format!("09{:08}", 12_345_678 + n * 104_729))
+                .map_err(ApiError::internal)?;
+            // Spread the points over a few hundred metres around the area's centre.
+            let dlat = ((n * 37) % 21) as f64 * 0.0009 - 0.009;
+            let dlon = ((n * 53) % 19) as f64 * 0.0010 - 0.009;
+            let (service, method) = match n % 7 {
+                0 => (Service::Send, ReturnMethod::Counter),
+                3 => (Service::Both, ReturnMethod::Counter),
+                _ => (Service::Both, ReturnMethod::Home),
+            };
+            // Open requests spread over today's and tomorrow's slots; the rest were
+            // picked up this morning.
+            let window = match (goal, n % 3) {
+                (DossierStatus::Requested | DossierStatus::Scheduled, 0) => {
+                    slot(today, (13, 30), (17, 0))?
+                }
+                (DossierStatus::Requested | DossierStatus::Scheduled, 1) => {
+                    slot(today + Duration::days(1), (8, 0), (11, 0))?
+                }
+                _ => slot(today, (8, 0), (11, 0))?,
+            };
+            let req = ValidRequest {
+                full_name: name,
+                phone,
+                id_number: None,
+                ward_code: ward.into(),
+                street: format!("{} {}", 10 + (n * 13) % 240, STREETS[n % STREETS.len()]),
+                point: Some((lat + dlat, lon + dlon)),
+                procedure_code: procedure_for(desk, n).into(),
+                agency_id: desks[desk.min(desks.len() - 1)],
+                service,
+                return_method: method,
+                window: Some(window),
+                note: (n % 4 == 0).then(|| "Gọi trước khi đến".to_owned()),
+            };
+            let id = intake::create(
+                conn,
+                &operator,
+                req,
+                &tariff,
+                &settings.tracking_prefix,
+                &zones,
+            )?;
+            advance(conn, id, goal, &dispatcher, &calendar, &zones, limits)?;
+        }
+    }
+    Ok(made)
+}
+
+/// Moves dossier `id` from `requested` to `goal` through the real services.
+fn advance(
+    conn: &mut DbConnection,
+    id: i64,
+    goal: DossierStatus,
+    dispatcher: &AuthUser,
+    calendar: &WorkCalendar,
+    zones: &crate::domain::zones::ZoneIndex,
+    limits: crate::domain::dossier::AttemptLimits,
+) -> Result<(), ApiError> {
+    use DossierStatus as S;
+    let rank = |s: S| match s {
+        S::Requested | S::Cancelled => 0,
+        S::Scheduled => 1,
+        S::PickedUp => 2,
+        S::InTransit => 3,
+        S::AtAgency => 4,
+        S::SupplementRequired => 5,
+        S::ResultReady => 6,
+        S::OutForDelivery => 7,
+        S::Completed => 8,
+    };
+    let d = actions::reload(conn, id)?;
+    let code = d.tracking_code.clone();
+    if goal == S::Cancelled {
+        actions::cancel(
+            conn,
+            dispatcher,
+            &code,
+            "Người dân báo không cần nữa",
+            limits,
+        )?;
+        return Ok(());
+    }
+    let target = rank(goal);
+    if target < 1 || d.service == "return" {
+        return Ok(());
+    }
+    let pickup = open_task(conn, id, "pickup")?;
+    let courier = courier_for(conn, &pickup)?;
+    actions::assign(conn, dispatcher, pickup.id, courier.1.id, false, limits)?;
+    if target < 2 {
+        return Ok(());
+    }
+    let proof = json!({"checked_documents": ["Tờ khai"], "seal_number": format!("NB{:06}", id),
+                       "fees_collected_vnd": d.total_vnd, "otp": "246810"});
+    courier_event(
+        conn,
+        &courier.0,
+        pickup.id,
+        TaskEventType::PickedUp,
+        Some(proof),
+        limits,
+    )?;
+    if goal == S::InTransit {
+        let d = actions::reload(conn, id)?;
+        let actor = Actor::staff(&courier.0);
+        record(
+            conn,
+            &d,
+            limits,
+            &DossierEvent::Transferred,
+            None,
+            &actor,
+            None,
+        )?;
+        return Ok(());
+    }
+    if target < 4 {
+        return Ok(());
+    }
+    let dropoff = open_task(conn, id, "dropoff")?;
+    courier_event(
+        conn,
+        &courier.0,
+        dropoff.id,
+        TaskEventType::HandedOver,
+        None,
+        limits,
+    )?;
+    let clerk = clerk_of(conn, d.agency_id)?;
+    let appointment = (now_utc() + Duration::days(5)).date();
+    actions::receive(
+        conn,
+        &clerk,
+        &code,
+        &format!("000.00.{:02}.H{:05}", d.agency_id, id),
+        appointment,
+        &["Tờ khai".to_owned()],
+        limits,
+    )?;
+    if goal == S::SupplementRequired {
+        actions::supplement_required(
+            conn,
+            &clerk,
+            &code,
+            "Thiếu bản sao giấy tờ tùy thân",
+            &["Bản chụp căn cước".to_owned()],
+            calendar,
+            zones,
+            limits,
+        )?;
+        return Ok(());
+    }
+    if target < 6 {
+        return Ok(());
+    }
+    actions::result_ready(conn, &clerk, &code, Outcome::Approved, None, zones, limits)?;
+    if target < 7 {
+        return Ok(());
+    }
+    if d.return_method == "counter" || d.service == "send" {
+        if d.return_method == "counter" && d.service != "send" && goal == S::Completed {
+            actions::handed_over_at_counter(conn, &clerk, &code, limits)?;
+        }
+        return Ok(());
+    }
+    let collect = open_task(conn, id, "collect")?;
+    let courier = courier_for(conn, &collect)?;
+    actions::assign(conn, dispatcher, collect.id, courier.1.id, false, limits)?;
+    courier_event(
+        conn,
+        &courier.0,
+        collect.id,
+        TaskEventType::Collected,
+        None,
+        limits,
+    )?;
+    if target < 8 {
+        return Ok(());
+    }
+    let deliver = open_task(conn, id, "deliver")?;
+    let proof = json!({"receiver_name": d.citizen_name, "otp": "135790"});
+    courier_event(
+        conn,
+        &courier.0,
+        deliver.id,
+        TaskEventType::Delivered,
+        Some(proof),
+        limits,
+    )?;
+    Ok(())
+}
+
+fn open_task(conn: &mut DbConnection, dossier: i64, kind: &str) -> Result<tasks::Task, ApiError> {
+    tasks::of_dossier(conn, dossier)?
+        .into_iter()
+        .find(|t| t.kind == kind && !matches!(t.status.as_str(), "done" | "cancelled" | "failed"))
+        .ok_or_else(|| ApiError::internal(format!("demo: no open {kind} task")))
+}
+
+/// A courier of the task's zone (spread by dossier), as (login, courier row).
+fn courier_for(
+    conn: &mut DbConnection,
+    task: &tasks::Task,
+) -> Result<(AuthUser, couriers::Courier), ApiError> {
+    let mut all = couriers::list(conn, None)?;
+    all.sort_by_key(|c| c.id);
+    let ids: Vec<i64> = all.iter().map(|c| c.id).collect();
+    let pairs = zone_rows::courier_zone_pairs(conn, &ids)?;
+    let fits: Vec<couriers::Courier> = all
+        .into_iter()
+        .filter(|c| c.days_off == "[]" && pairs.contains(&(c.id, task.zone_id.unwrap_or(-1))))
+        .collect();
+    let pick = fits
+        .get(task.dossier_id as usize % fits.len().max(1))
+        .cloned()
+        .ok_or_else(|| ApiError::internal("demo: no courier for the zone"))?;
+    let u = users::find(conn, pick.user_id)?.ok_or_else(|| ApiError::internal("demo user"))?;
+    Ok((
+        AuthUser {
+            id: u.id,
+            role: Role::Courier,
+            post_office_id: u.post_office_id,
+            agency_id: None,
+        },
+        pick,
+    ))
+}
+
+fn clerk_of(conn: &mut DbConnection, agency_id: i64) -> Result<AuthUser, ApiError> {
+    Ok(AuthUser {
+        id: users::list(conn, Some("clerk"), 0, 500)?
+            .items
+            .into_iter()
+            .find(|u| u.role == "clerk" && u.agency_id == Some(agency_id))
+            .or(users::find_by_username(conn, "admin")?)
+            .map(|u| u.id)
+            .ok_or_else(|| ApiError::internal("demo clerk"))?,
+        role: Role::Clerk,
+        post_office_id: None,
+        agency_id: Some(agency_id),
+    })
+}
+
+fn courier_event(
+    conn: &mut DbConnection,
+    courier: &AuthUser,
+    task_id: i64,
+    event: TaskEventType,
+    proof: Option<serde_json::Value>,
+    limits: crate::domain::dossier::AttemptLimits,
+) -> Result<(), ApiError> {
+    let input = TaskEventInput {
+        event,
+        at: now_utc(),
+        lat: None,
+        lon: None,
+        note: None,
+        fail_reason: None,
+        proof,
+    };
+    actions::task_event(conn, courier, task_id, &input, limits)?;
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! The pages and the demo province: what a newcomer sees in the first minute.
+
+use crate::helpers::{Backend, TestApp};
+use crate::lifecycle::{assigned_request, world};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+async fn text(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let res = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    (status, headers, res.text().await.unwrap())
+}
+
+/// Demo data: three post offices, ten couriers, sixty dossiers over every status,
+/// logins of every role, and work left for the dispatcher.
+async fn demo_province_has_every_status(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |s| s.demo = Some(true)).await else {
+        return;
+    };
+    let dispatcher = app.login("dieuphoi", "buuta-demo").await;
+    for who in [
+        "tongdai",
+        "buuta1",
+        "buuta10",
+        "motcua",
+        "motcua2",
+        "dieuphoi3",
+    ] {
+        app.login(who, "buuta-demo").await;
+    }
+    let (_, list) = app
+        .get("/api/v1/pickup-requests?limit=500", &dispatcher)
+        .await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 60);
+    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+    for d in items {
+        *by_status
+            .entry(d["status"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    for s in [
+        "requested",
+        "scheduled",
+        "picked_up",
+        "in_transit",
+        "at_agency",
+        "supplement_required",
+        "result_ready",
+        "out_for_delivery",
+        "completed",
+        "cancelled",
+    ] {
+        assert!(
+            by_status.get(s).copied().unwrap_or(0) > 0,
+            "no {s}: {by_status:?}"
+        );
+    }
+    let (_, offices) = app.get("/api/v1/post-offices", &dispatcher).await;
+    assert_eq!(
+        offices["items"].as_array().map(Vec::len),
+        Some(3),
+        "{offices}"
+    );
+    let (_, couriers) = app.get("/api/v1/couriers", &dispatcher).await;
+    assert_eq!(couriers.as_array().map(Vec::len), Some(10), "{couriers}");
+    // A completed dossier's public timeline tells its whole story.
+    let done = items.iter().find(|d| d["status"] == "completed").unwrap();
+    let code = done["tracking_code"].as_str().unwrap();
+    let (status, track) = app.get(&format!("/api/v1/track/{code}"), "").await;
+    assert_eq!(status, 200);
+    assert!(track["timeline"].as_array().unwrap().len() >= 5, "{track}");
+    // The dispatcher has open requests to assign.
+    let (status, assigned) = app
+        .post("/api/v1/dispatch/auto-assign", &dispatcher, &json!({}))
+        .await;
+    assert_eq!(status, 200, "{assigned}");
+    assert!(
+        !assigned["assignments"].as_array().unwrap().is_empty(),
+        "{assigned}"
+    );
+}
+
+/// `GET /api/v1/me` tells the pages who logged in.
+async fn me_names_the_caller(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let (status, me) = app.get("/api/v1/me", &w.courier).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["username"], "buuta1");
+    assert_eq!(me["role"], "courier");
+    assert_eq!(me["courier_id"], w.courier_id);
+    let (_, me) = app.get("/api/v1/me", &w.clerk).await;
+    assert_eq!(me["agency_id"], w.agency_id);
+    assert_eq!(me["courier_id"], Value::Null);
+    assert_eq!(app.get("/api/v1/me", "garbage").await.0, 401);
+}
+
+/// The tracking page is rendered on the server, escapes, and answers errors as pages.
+async fn tracking_page_renders_the_timeline(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let (dossier, _) = assigned_request(&app, &w).await;
+    let code = dossier["tracking_code"].as_str().unwrap();
+    let (status, headers, html) = text(&app, &format!("/track/{}", code.to_lowercase())).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(code), "{html}");
+    assert!(html.contains("Đã lên lịch lấy hồ sơ"), "{html}");
+    assert!(html.contains("Hành trình"));
+    for private in [
+        "Trần Thị Bình",
+        "T*** T** B***",
+        "0912345678",
+        "Nguyễn Huệ",
+        "087123456789",
+    ] {
+        assert!(
+            !html.contains(private),
+            "no personal data without the digits: {private}"
+        );
+    }
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    // The right last four digits show the masked name and the ward.
+    let (_, _, html) = text(&app, &format!("/track/{code}?phone_last4=5678")).await;
+    assert!(
+        html.contains("T*** T** B***") && html.contains("Phường Cao Lãnh"),
+        "{html}"
+    );
+    assert!(!html.contains("Nguyễn Huệ") && !html.contains("Trần Thị Bình"));
+    let (_, _, html) = text(&app, &format!("/track/{code}?phone_last4=0000")).await;
+    assert!(!html.contains("T*** T** B***") && html.contains("không khớp"));
+    // Errors are pages too, with the API's status codes.
+    let (status, _, html) = text(&app, "/track/HS000000000VN").await;
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("không hợp lệ"));
+    let (status, _, html) = text(&app, "/track/HS999999990VN").await;
+    assert!(status == 404 || status == 400, "{status}");
+    assert!(html.contains("Tra cứu"));
+    // The search form redirects to the code's page; markup in input is escaped.
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!(
+            "{}/track?code=%20{}%20",
+            app.base,
+            code.to_lowercase()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], format!("/track/{code}"));
+    let (_, _, html) = text(&app, "/track/%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert!(!html.contains("<script>alert"), "{html}");
+}
+
+crate::on_both_backends!(
+    demo_province_has_every_status,
+    me_names_the_caller,
+    tracking_page_renders_the_timeline
+);
+
+/// Every page and static file loads nothing from another host: no absolute URL in
+/// HTML, JS or CSS but map deep links (opened by the user) and XML namespaces.
+#[tokio::test]
+async fn pages_load_nothing_from_other_hosts() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let allowed = [
+        "http://www.w3.org/2000/svg",
+        "https://www.google.com/maps/",
+        "https://www.openstreetmap.org/",
+        // Problem type identifiers quoted in the API reference's text (never fetched).
+        "https://buuta.vn/problems/",
+    ];
+    let mut checked = 0;
+    let mut queue: Vec<String> = [
+        "/",
+        "/docs",
+        "/track",
+        "/courier",
+        "/operator",
+        "/dispatch",
+        "/desk",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    queue.push("/courier/sw.js".into());
+    queue.push("/courier/manifest.webmanifest".into());
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(path) = queue.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let (status, headers, body) = text(&app, &path).await;
+        assert_eq!(status, 200, "{path}");
+        checked += 1;
+        let ctype = headers["content-type"].to_str().unwrap().to_owned();
+        if ctype.starts_with("text/html") && path != "/" && path != "/docs" {
+            assert!(headers.contains_key("content-security-policy"), "{path}");
+        }
+        // Follow every local script, stylesheet, icon and manifest reference.
+        for cap in body
+            .split(['"', '\'', '?'])
+            .filter(|s| s.starts_with("/static/") && s.len() > "/static/".len())
+        {
+            queue.push(cap.to_owned());
+        }
+        let mut rest = body.as_str();
+        while let Some(i) = rest.find("http") {
+            let tail = &rest[i..];
+            if tail.starts_with("http://") || tail.starts_with("https://") {
+                assert!(
+                    allowed.iter().any(|a| tail.starts_with(a)),
+                    "{path} refers to another host: {}",
+                    &tail[..tail.len().min(80)]
+                );
+            }
+            rest = &rest[i + 4..];
+        }
+    }
+    assert!(checked >= 15, "checked only {checked} files");
+}
