@@ -97,6 +97,11 @@ impl Application {
         self.port
     }
 
+    /// A handle to stop the server (tests stop and restart it on the same port).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGINT/SIGTERM, then drains in-flight requests (graceful shutdown).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await

@@ -1,3 +1,4 @@
+// NOTE FOR PAGE AUTHORS (temporary, the lead removes it): read /tmp/pages-common.md first — how to run the dev server (/tmp/buuta-dev, no Rust rebuilds, no commits), the CSP rules and how to test in Chromium.
 // Buuta: the script every page shares. API calls with the staff session (tokens
 // refreshed once at a time, across tabs), login, DOM building that escapes by
 // construction, Vietnamese labels and formats. No framework, no other host.
@@ -6,6 +7,12 @@
 
   const B = {};
   window.Buuta = B;
+  // Script errors and blocked content, kept for support staff (and the browser tests).
+  window.__errors = [];
+  window.addEventListener('error', (e) => window.__errors.push(String(e.message || e)));
+  window.addEventListener('unhandledrejection', (e) => window.__errors.push(String(e.reason)));
+  document.addEventListener('securitypolicyviolation', (e) =>
+    window.__errors.push(`CSP blocked ${e.blockedURI || 'inline'} (${e.violatedDirective})`));
   B.page = document.body.dataset.page || '';
   const SESSION_KEY = 'buuta.session';
 

@@ -2,8 +2,10 @@
 //! no script), the raw spec, and the landing page.
 
 use crate::error::ApiError;
+use crate::pages::{assets, html_response};
 use crate::routing::Routes;
-use actix_web::HttpResponse;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
 use maud::{html, Markup, DOCTYPE};
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -23,15 +25,7 @@ pub fn spec() -> &'static Value {
     SPEC.get_or_init(|| serde_yaml::from_str(OPENAPI_YAML).unwrap_or(Value::Null))
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:64rem;margin:0 auto;padding:1rem;line-height:1.45;color:#1a1a1a}
-h1{color:#b30000}code{background:#f3f3f3;padding:0 .25rem;border-radius:3px}
-.op{border:1px solid #ddd;border-radius:6px;margin:.6rem 0;padding:.5rem .8rem}
-.m{display:inline-block;min-width:4.2rem;font-weight:700;text-transform:uppercase}
-.get{color:#0a6b2d}.post{color:#0b4f9c}.put{color:#8a5a00}.delete{color:#a00}
-table{border-collapse:collapse;font-size:.92rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}
-nav a{margin-right:1rem}";
-
-fn page(title: &str, body: Markup) -> HttpResponse {
+fn page(state: &AppState, title: &str, body: Markup) -> HttpResponse {
     let doc = html! {
         (DOCTYPE)
         html lang="vi" {
@@ -39,29 +33,69 @@ fn page(title: &str, body: Markup) -> HttpResponse {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
-                style { (STYLE) }
+                link rel="stylesheet" href=(assets::url("docs.css"));
+                link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
             }
             body { (body) }
         }
     };
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(doc.into_string())
+    html_response(state, doc)
 }
 
-async fn index() -> HttpResponse {
-    page(
+async fn index(state: web::Data<AppState>) -> HttpResponse {
+    let apps = [
+        (
+            "/track",
+            "Tra cứu hồ sơ",
+            "Người dân xem hồ sơ đang ở đâu bằng mã trên biên nhận.",
+        ),
+        (
+            "/operator",
+            "Tổng đài tiếp nhận",
+            "Tổng đài viên nhập yêu cầu lấy hồ sơ khi người dân gọi.",
+        ),
+        (
+            "/dispatch",
+            "Điều phối",
+            "Bản đồ, phân công bưu tá và lập tuyến trong ngày.",
+        ),
+        (
+            "/courier",
+            "Bưu tá",
+            "Ứng dụng trên điện thoại của bưu tá, dùng được khi mất mạng.",
+        ),
+        (
+            "/desk",
+            "Bộ phận một cửa",
+            "Cán bộ tiếp nhận hồ sơ, yêu cầu bổ sung, báo có kết quả.",
+        ),
+    ];
+    let doc = crate::pages::layout(
         "Buuta — Bưu chính công ích",
+        "index",
+        html! {},
         html! {
-            h1 { "Buuta" }
-            p { "Dịch vụ tiếp nhận hồ sơ và trả kết quả giải quyết thủ tục hành chính tận nhà qua bưu chính công ích." }
-            nav {
-                a href="/docs" { "Tài liệu API" }
-                a href="/api-spec/openapi.yaml" { "OpenAPI (YAML)" }
-                a href="/readyz" { "Trạng thái" }
+            header.top {
+                a.brand href="/" { "Buuta" }
+                span.app-title { "Bưu chính công ích" }
+            }
+            main.narrow {
+                h1 { "Lấy và trả hồ sơ hành chính tận nhà" }
+                p { "Dịch vụ tiếp nhận hồ sơ và trả kết quả giải quyết thủ tục hành chính tận nhà qua bưu chính công ích." }
+                ul.list {
+                    @for (href, name, what) in apps {
+                        li { a href=(href) { strong { (name) } } br; span.muted { (what) } }
+                    }
+                }
+                p.muted {
+                    a href="/docs" { "Tài liệu API" } " · "
+                    a href="/api-spec/openapi.yaml" { "OpenAPI (YAML)" } " · "
+                    a href="/readyz" { "Trạng thái" }
+                }
             }
         },
-    )
+    );
+    html_response(&state, doc)
 }
 
 fn schema_name(v: &Value) -> String {
@@ -139,7 +173,7 @@ fn operation(method: &str, path: &str, op: &Value) -> Markup {
     }
 }
 
-async fn docs() -> Result<HttpResponse, ApiError> {
+async fn docs(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let spec = spec();
     let title = spec
         .pointer("/info/title")
@@ -160,6 +194,7 @@ async fn docs() -> Result<HttpResponse, ApiError> {
         .cloned()
         .unwrap_or_default();
     Ok(page(
+        &state,
         "Tài liệu API — Buuta",
         html! {
             h1 { (title) " " small { (version) } }
