@@ -47,8 +47,50 @@ fn index_of(lat: f64, lon: f64, points: &mut Vec<Point>) -> usize {
     points.len() - 1
 }
 
-fn on_date(t: &tasks::Task, date: NaiveDate) -> bool {
-    t.window_from.is_none_or(|f| to_vn(f).date_naive() == date)
+/// Whether task `t` is work for local day `date`. A task with a window is due on
+/// its window's day. A windowless one goes with its partner (a drop-off with its
+/// pickup, a collection with its delivery): due on the partner's day, and on every
+/// later day once the partner is done (the courier still holds the dossier).
+/// Without any window it is due every day.
+pub(crate) fn due_on(
+    c: &mut crate::db::DbConnection,
+    t: &tasks::Task,
+    date: NaiveDate,
+) -> Result<bool, ApiError> {
+    if let Some(from) = t.window_from {
+        return Ok(to_vn(from).date_naive() == date);
+    }
+    let partner = match t.kind.as_str() {
+        "dropoff" => "pickup",
+        "collect" => "deliver",
+        _ => return Ok(true),
+    };
+    let nearest = tasks::of_dossier(c, t.dossier_id)?
+        .into_iter()
+        .filter(|p| p.kind == partner && p.status != "cancelled" && p.window_from.is_some())
+        .min_by_key(|p| (p.id - t.id).abs());
+    Ok(match nearest {
+        Some(p) => {
+            let day = p.window_from.map(|f| to_vn(f).date_naive());
+            day == Some(date) || (p.status == "done" && day.is_some_and(|d| d <= date))
+        }
+        None => true,
+    })
+}
+
+/// Keeps the tasks due on `date`.
+pub(crate) fn retain_due(
+    c: &mut crate::db::DbConnection,
+    tasks: Vec<tasks::Task>,
+    date: NaiveDate,
+) -> Result<Vec<tasks::Task>, ApiError> {
+    let mut kept = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        if due_on(c, &t, date)? {
+            kept.push(t);
+        }
+    }
+    Ok(kept)
 }
 
 /// Reads a post office's couriers working on `date` and the day's unassigned tasks.
@@ -71,10 +113,8 @@ pub(crate) fn load_snapshot(
         if !shift.works_on(date) {
             continue;
         }
-        let mut open: Vec<tasks::Task> = tasks::open_of_courier(c, k.id)?
-            .into_iter()
-            .filter(|t| on_date(t, date))
-            .collect();
+        let open = tasks::open_of_courier(c, k.id)?;
+        let mut open = retain_due(c, open, date)?;
         open.sort_by_key(|t| {
             (
                 t.seq.unwrap_or(i32::MAX),
@@ -106,10 +146,8 @@ pub(crate) fn load_snapshot(
         after_id: 0,
         limit: 20_000,
     };
-    let unassigned = tasks::list(c, &filter)?
-        .into_iter()
-        .filter(|t| on_date(t, date))
-        .collect();
+    let unassigned = tasks::list(c, &filter)?;
+    let unassigned = retain_due(c, unassigned, date)?;
     Ok(Snapshot {
         office: (office.lat, office.lon),
         couriers: list,

@@ -69,6 +69,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/track.js"),
     ),
     (
+        "docs.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/docs.css"),
+    ),
+    (
         "icon.svg",
         "image/svg+xml",
         include_bytes!("../../static/icon.svg"),

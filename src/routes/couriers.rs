@@ -182,7 +182,7 @@ async fn list(
     Ok(HttpResponse::Ok().json(rows))
 }
 
-/// Couriers as served: the row plus their zone ids.
+/// Couriers as served: the row plus their zone ids and the person's name.
 fn with_zones(
     c: &mut crate::db::DbConnection,
     list: Vec<couriers::Courier>,
@@ -198,6 +198,9 @@ fn with_zones(
                 .map(|(_, z)| *z)
                 .collect();
             v["zone_ids"] = serde_json::json!(mine);
+            v["full_name"] = serde_json::json!(
+                crate::db::models::users::find(c, k.user_id)?.map(|u| u.full_name)
+            );
             Ok(v)
         })
         .collect()

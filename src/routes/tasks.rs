@@ -327,11 +327,8 @@ async fn my_route(
                 return Ok(Vec::new());
             };
             let mut stops = Vec::new();
-            let mut open = tasks::open_of_courier(c, courier.id)?;
-            open.retain(|t| match (date, t.window_from) {
-                (Some(day), Some(from)) => crate::timefmt::to_vn(from).date_naive() == day,
-                _ => true,
-            });
+            let open = tasks::open_of_courier(c, courier.id)?;
+            let mut open = due(c, open, date)?;
             route_order(&mut open);
             for t in open {
                 let Some(d) = dossiers::find(c, t.dossier_id)? else {
@@ -374,11 +371,15 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-/// Whether a task's window falls on `date` (local); windowless tasks always do.
-fn on_date(t: &tasks::Task, date: Option<chrono::NaiveDate>) -> bool {
-    match (date, t.window_from) {
-        (Some(day), Some(from)) => crate::timefmt::to_vn(from).date_naive() == day,
-        _ => true,
+/// The tasks due on `date` (all of them without a date); see [`crate::dispatch::due_on`].
+fn due(
+    c: &mut crate::db::DbConnection,
+    open: Vec<tasks::Task>,
+    date: Option<chrono::NaiveDate>,
+) -> Result<Vec<tasks::Task>, ApiError> {
+    match date {
+        Some(day) => crate::dispatch::retain_due(c, open, day),
+        None => Ok(open),
     }
 }
 
@@ -417,16 +418,29 @@ async fn list(
                 )),
                 None => None,
             };
-            let filter = tasks::TaskFilter {
+            // Scan in id order past the tasks of other days until the page is full.
+            let mut filter = tasks::TaskFilter {
                 status,
                 office: office_scope,
                 after_id,
-                limit,
+                limit: 500,
             };
-            let rows = tasks::list(c, &filter)?;
-            let page = crate::db::models::Page::from_rows(rows, limit, |t| t.id);
+            let mut kept = Vec::new();
+            loop {
+                let rows = tasks::list(c, &filter)?;
+                let exhausted = rows.len() as i64 <= filter.limit;
+                let Some(last) = rows.last().map(|t| t.id) else {
+                    break;
+                };
+                kept.extend(due(c, rows, date)?);
+                filter.after_id = last;
+                if exhausted || kept.len() as i64 > limit {
+                    break;
+                }
+            }
+            let page = crate::db::models::Page::from_rows(kept, limit, |t| t.id);
             let mut items = Vec::new();
-            for t in page.items.iter().filter(|t| on_date(t, date)) {
+            for t in page.items.iter() {
                 let code = dossiers::find(c, t.dossier_id)?
                     .map(|d| d.tracking_code)
                     .unwrap_or_default();
@@ -461,8 +475,8 @@ async fn courier_route(
             {
                 return Err(ApiError::forbidden());
             }
-            let mut open = tasks::open_of_courier(c, courier.id)?;
-            open.retain(|t| on_date(t, date));
+            let open = tasks::open_of_courier(c, courier.id)?;
+            let mut open = due(c, open, date)?;
             route_order(&mut open);
             let mut stops = Vec::new();
             for t in open {

@@ -810,9 +810,23 @@ async fn the_courier_sees_the_route_in_order(b: Backend) {
         .await;
     assert_eq!(
         other_day["stops"].as_array().unwrap().len(),
-        1,
-        "only the windowless drop-off"
+        0,
+        "the drop-off goes with its pickup's day"
     );
+    // Once picked up, the courier holds the dossier: the drop-off stays on later days.
+    let pickup = task_of(&d, "pickup");
+    let picked = json!({"type": "picked_up", "at": now(), "proof": pickup_proof()});
+    event(&app, &w.courier, pickup, picked, "picked_up").await;
+    let (_, other_day) = app
+        .get(&format!("/api/v1/me/route?date={later}"), &w.courier)
+        .await;
+    let kinds: Vec<&str> = other_day["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["dropoff"]);
     let (_, empty) = app.get("/api/v1/me/route", &w.other_courier).await;
     assert_eq!(empty["stops"], json!([]));
     let res = app

@@ -217,13 +217,22 @@ impl Browser {
 
     /// Polls `script` (a JS expression) until it is truthy.
     pub async fn until(&self, what: &str, script: &str) -> Value {
+        self.until_within(what, script, WAIT).await
+    }
+
+    /// Like `until`, for what waits on a retry timer.
+    pub async fn until_long(&self, what: &str, script: &str) -> Value {
+        self.until_within(what, script, WAIT * 4).await
+    }
+
+    async fn until_within(&self, what: &str, script: &str, limit: Duration) -> Value {
         let start = std::time::Instant::now();
         loop {
             let v = self.js(&format!("return ({script});")).await;
             if !(v.is_null() || v == json!(false) || v == json!(0) || v == json!("")) {
                 return v;
             }
-            if start.elapsed() > WAIT {
+            if start.elapsed() > limit {
                 panic!("timed out waiting for {what}: {script}");
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
