@@ -511,6 +511,58 @@ pub enum RejectReason {
     OutOfOrder,
 }
 
+impl RejectReason {
+    /// The reason in Vietnamese, for people (409 details).
+    pub fn vi(&self) -> String {
+        match self {
+            Self::Closed => "hồ sơ đã kết thúc".into(),
+            Self::CancelAfterPickup => "không thể hủy sau khi bưu tá đã lấy hồ sơ".into(),
+            Self::CancelAfterCollection => "không thể hủy khi bưu tá đã nhận kết quả".into(),
+            Self::NoSendLeg => {
+                "người dân tự nộp hồ sơ (chỉ nhận kết quả): không có lượt lấy và nộp hồ sơ".into()
+            }
+            Self::NoReturnLeg => "kết quả không trả tại nhà".into(),
+            Self::ResultGoesHome => "kết quả được bưu tá trả tại nhà, không trả tại quầy".into(),
+            Self::NoCourier => "chưa phân công bưu tá lấy hồ sơ".into(),
+            Self::WithCourier => "hồ sơ đang ở trong tay bưu tá; hãy phân công lại nhiệm vụ".into(),
+            Self::BadAttempt => "số lần thực hiện bắt đầu từ 1".into(),
+            Self::AttemptsExhausted(n) => format!("đã dùng hết {n} lần thực hiện"),
+            Self::WrongTaskKind(k) => {
+                format!("sự kiện không phù hợp với nhiệm vụ “{}”", k.label_vi())
+            }
+            Self::TaskUnassigned => "nhiệm vụ chưa có bưu tá".into(),
+            Self::TaskClosed => "nhiệm vụ đã kết thúc".into(),
+            Self::AlreadyArrived => "bưu tá đã báo đến nơi rồi".into(),
+            Self::TaskStarted => "bưu tá đang ở điểm dừng".into(),
+            Self::OutOfOrder => "việc này không diễn ra ở bước hiện tại".into(),
+        }
+    }
+}
+
+impl DossierEvent {
+    /// What happened, in Vietnamese.
+    pub fn label_vi(&self) -> &'static str {
+        match self {
+            Self::Assigned { .. } => "phân công bưu tá",
+            Self::Unassigned { .. } => "bỏ phân công",
+            Self::Rescheduled { .. } => "hẹn lại giờ lấy hồ sơ",
+            Self::Cancelled { .. } => "hủy hồ sơ",
+            Self::Arrived { .. } => "bưu tá đến nơi",
+            Self::PickedUp => "lấy hồ sơ",
+            Self::Failed { .. } => "báo không thành công",
+            Self::Transferred => "chuyển tiếp hồ sơ",
+            Self::HandedOver => "nộp hồ sơ cho cơ quan",
+            Self::Received => "tiếp nhận hồ sơ",
+            Self::SupplementRequired => "yêu cầu bổ sung",
+            Self::ResultReady { .. } => "báo có kết quả",
+            Self::Collected => "nhận kết quả",
+            Self::Delivered => "giao kết quả",
+            Self::HeldAtPostOffice => "giữ kết quả tại bưu cục",
+            Self::HandedOverAtCounter => "trả kết quả tại quầy",
+        }
+    }
+}
+
 /// A refused event: what it was, on what, in which state, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("`{event}` is not allowed when the {subject} is `{state}`: {reason}")]
@@ -766,6 +818,43 @@ pub fn apply_task_action(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn refusals_read_in_vietnamese() {
+        let reasons = [
+            RejectReason::Closed,
+            RejectReason::CancelAfterPickup,
+            RejectReason::CancelAfterCollection,
+            RejectReason::NoSendLeg,
+            RejectReason::NoReturnLeg,
+            RejectReason::ResultGoesHome,
+            RejectReason::NoCourier,
+            RejectReason::WithCourier,
+            RejectReason::BadAttempt,
+            RejectReason::AttemptsExhausted(3),
+            RejectReason::WrongTaskKind(TaskKind::Dropoff),
+            RejectReason::TaskUnassigned,
+            RejectReason::TaskClosed,
+            RejectReason::AlreadyArrived,
+            RejectReason::TaskStarted,
+            RejectReason::OutOfOrder,
+        ];
+        for r in reasons {
+            let vi = r.vi();
+            assert!(
+                !vi.is_empty() && !vi.contains("the ") && !vi.contains('`'),
+                "{vi}"
+            );
+            assert!(
+                vi.chars().any(|c| !c.is_ascii()),
+                "no Vietnamese letters: {vi}"
+            );
+        }
+        assert_eq!(
+            RejectReason::WrongTaskKind(TaskKind::Dropoff).vi(),
+            "sự kiện không phù hợp với nhiệm vụ “Nộp hồ sơ tại cơ quan”"
+        );
+    }
+
     use super::*;
     use DossierStatus as S;
     use TaskKind as K;

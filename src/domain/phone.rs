@@ -55,6 +55,37 @@ pub enum PhoneError {
     },
 }
 
+impl PhoneError {
+    /// The problem in Vietnamese, for people.
+    pub fn vi(&self) -> String {
+        match self {
+            Self::Empty => "số điện thoại trống".into(),
+            Self::InvalidCharacter(c) => {
+                format!(
+                    "có ký tự “{c}”; chỉ được dùng chữ số, dấu cách, dấu chấm, gạch ngang và ngoặc"
+                )
+            }
+            Self::NotVietnamese => "chỉ nhận số Việt Nam (+84)".into(),
+            Self::MissingPrefix => "số điện thoại bắt đầu bằng 0, +84 hoặc 84".into(),
+            Self::UnknownPrefix(d) => {
+                format!("không có đầu số di động hay cố định nào bắt đầu bằng 0{d}")
+            }
+            Self::WrongLength {
+                kind,
+                expected,
+                found,
+            } => format!(
+                "số {} có {expected} chữ số (kể cả số 0 đầu), số này có {found}",
+                if *kind == "mobile" {
+                    "di động"
+                } else {
+                    "cố định"
+                }
+            ),
+        }
+    }
+}
+
 /// A Vietnamese phone number in national form, e.g. "0912345678"; finds returning citizens.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(try_from = "String")]

@@ -49,6 +49,25 @@ pub enum TimeWindowError {
     InThePast(String),
 }
 
+impl TimeWindowError {
+    /// The problem in Vietnamese, for people.
+    pub fn vi(&self) -> String {
+        match self {
+            Self::BadTime(t) => format!(
+                "“{t}” không phải thời điểm RFC 3339 có múi giờ, ví dụ 2026-11-23T08:00:00+07:00"
+            ),
+            Self::Reversed => "giờ kết thúc phải sau giờ bắt đầu".into(),
+            Self::TooShort { minutes } => {
+                format!("khung giờ dài {minutes} phút; tối thiểu {MIN_WINDOW_MINUTES} phút")
+            }
+            Self::TooLong { minutes } => {
+                format!("khung giờ dài {minutes} phút; tối đa {MAX_WINDOW_HOURS} giờ")
+            }
+            Self::InThePast(t) => format!("khung giờ đã kết thúc lúc {t}"),
+        }
+    }
+}
+
 /// A checked interval `[from, to)` in +07:00 during which a stop is promised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(try_from = "RawWindow")]

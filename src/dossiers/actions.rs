@@ -226,7 +226,7 @@ pub fn assign(
     }
     let (kind, status) = parse_kind(&task)?;
     let next = apply_task_action(status, TaskAction::Assign)
-        .map_err(|e| illegal(format!("Không thể phân công: {e}")))?;
+        .map_err(|e| illegal(format!("Không thể phân công: {}", e.reason.vi())))?;
     let actor = Actor::staff(auth);
     record(
         conn,
@@ -296,7 +296,7 @@ pub fn task_event(
     let d = reload(conn, task.dossier_id)?;
     let (kind, status) = parse_kind(&task)?;
     let next_task = apply_task(status, kind, input.event)
-        .map_err(|e| illegal(format!("Không thể ghi nhận: {e}")))?;
+        .map_err(|e| illegal(format!("Không thể ghi nhận: {}", e.reason.vi())))?;
     let attempts = if input.event == TaskEventType::Failed {
         task.attempts + 1
     } else {

@@ -97,7 +97,7 @@ pub fn check_window(check: &mut Check, field: &str, w: &WindowBody) -> Option<Ti
             check.push(
                 field,
                 ErrorCode::ValidationFailed,
-                format!("Khung giờ không hợp lệ (cần RFC 3339, từ 30 phút đến 12 giờ): {e}"),
+                format!("Khung giờ không hợp lệ: {}", e.vi()),
             );
             None
         }
@@ -113,7 +113,7 @@ pub fn validate(body: PickupRequestBody) -> Result<ValidRequest, ApiError> {
             check.push(
                 "citizen.phone",
                 ErrorCode::ValidationFailed,
-                format!("Số điện thoại Việt Nam không hợp lệ ({e})"),
+                format!("Số điện thoại Việt Nam không hợp lệ: {}", e.vi()),
             )
         })
         .ok();

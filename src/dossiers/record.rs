@@ -66,10 +66,10 @@ pub fn record(
         ApiError::new(
             ErrorCode::IllegalTransition,
             format!(
-                "Không thể ghi nhận '{}' khi hồ sơ đang ở trạng thái '{}' ({})",
-                event.name(),
+                "Không thể {} khi hồ sơ đang ở trạng thái “{}”: {}",
+                event.label_vi(),
                 status.label_vi(),
-                e
+                e.reason.vi()
             ),
         )
     })?;

@@ -100,11 +100,15 @@ impl App {
     }
 }
 
-/// A chromedriver process and a session in headless Chromium.
+/// A chromedriver process and a session in headless Chromium. One at a time: the
+/// tests hold a lock so two browsers never compete for the machine's two cores.
 pub struct Browser {
     driver: Child,
     pub client: Client,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
+
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -131,6 +135,7 @@ impl Browser {
             eprintln!("SKIPPED: {msg}");
             return None;
         }
+        let turn = TURN.lock().await;
         // reqwest and fantoccini bring two TLS back ends; pick one for the process.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
@@ -160,7 +165,13 @@ impl Browser {
                 .connect(&url)
                 .await
             {
-                Ok(client) => return Some(Browser { driver, client }),
+                Ok(client) => {
+                    return Some(Browser {
+                        driver,
+                        client,
+                        _turn: turn,
+                    })
+                }
                 Err(e) => last = Some(e),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -199,12 +210,19 @@ impl Browser {
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// Clicks like a person: waits for the element; if something (a toast, an
+    /// animation) is over it, waits a moment and tries again.
     pub async fn click(&self, css: &str) {
-        self.wait(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let mut last = None;
+        for _ in 0..20 {
+            let el = self.wait(css).await;
+            match el.click().await {
+                Ok(()) => return,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("click {css}: {last:?}");
     }
 
     /// Runs JavaScript in the page and returns its value.
