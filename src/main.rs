@@ -115,9 +115,10 @@ fn serve(settings: Settings) -> Result<(), String> {
         }
         if app.boot.demo_loaded {
             println!("  Dữ liệu mẫu tỉnh Đồng Tháp đã được nạp. Tài khoản mẫu (mật khẩu: {}):", buuta::demo::DEMO_PASSWORD);
-            for (username, role, who) in buuta::demo::DEMO_USERS {
-                println!("    {username:<10} {role:<11} {who}");
+            for (username, who, page) in buuta::demo::DEMO_USERS {
+                println!("    {username:<9} {base}{page:<10}  {who}");
             }
+            println!("  Tra cứu công khai: {base}/track");
         }
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })

@@ -17,20 +17,21 @@ use chrono::NaiveDate;
 /// Password of every demo user (demo data only; change it before real use).
 pub const DEMO_PASSWORD: &str = "buuta-demo";
 
-/// A demo login to print: (username, role, what they do).
+/// A demo login to print: (username, who they are, their page).
 pub type DemoLogin = (&'static str, &'static str, &'static str);
 
-/// The logins printed at start: one per role (more demo users exist, see [`STAFF`]).
+/// The logins printed at start, one per role, with the page each one uses (more demo
+/// users exist, see [`STAFF`]).
 pub const DEMO_USERS: [DemoLogin; 5] = [
-    ("tongdai", "operator", "Tổng đài viên"),
-    ("dieuphoi", "dispatcher", "Điều phối viên Bưu cục Cao Lãnh"),
+    ("tongdai", "Tổng đài viên", "/operator"),
+    ("dieuphoi", "Điều phối viên Bưu cục Cao Lãnh", "/dispatch"),
     (
         "buuta1",
-        "courier",
-        "Bưu tá Bưu cục Cao Lãnh (buuta2–buuta10: các bưu tá khác)",
+        "Bưu tá (buuta2–buuta10: các bưu tá khác)",
+        "/courier",
     ),
-    ("motcua", "clerk", "Cán bộ một cửa Trung tâm PVHCC tỉnh"),
-    ("admin", "admin", "Quản trị (mật khẩu in ở trên)"),
+    ("motcua", "Cán bộ một cửa Trung tâm PVHCC tỉnh", "/desk"),
+    ("admin", "Quản trị (mật khẩu ở trên)", "/docs"),
 ];
 
 /// A demo staff member: (username, role, full name, post office index, agency index).
