@@ -300,7 +300,9 @@ pub async fn auto_assign(
                 let courier = ins.courier_id;
                 let done = state
                     .db
-                    .write(move |c| actions::assign(c, &who, head_id, courier, true, limits))
+                    .write_retrying(move |c| {
+                        actions::assign(c, &who, head_id, courier, true, limits)
+                    })
                     .await;
                 match done {
                     Ok(_) => {

@@ -125,6 +125,8 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
+    /// Lost a race: the same request may simply be sent again.
+    pub retryable: bool,
 }
 
 impl ApiError {
@@ -135,6 +137,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after_secs: None,
+            retryable: false,
         }
     }
 
@@ -151,6 +154,7 @@ impl ApiError {
             detail: format!("Các trường không hợp lệ: {}", fields.join(", ")),
             errors,
             retry_after_secs: None,
+            retryable: false,
         }
     }
 
@@ -258,6 +262,16 @@ impl From<crate::db::StoreError> for ApiError {
                     ErrorCode::Unavailable,
                     "Cơ sở dữ liệu tạm thời không sẵn sàng",
                 )
+            }
+            StoreError::Contention(cause) => {
+                tracing::warn!(error = %cause, "write lost a race");
+                ApiError {
+                    retryable: true,
+                    ..ApiError::new(
+                        ErrorCode::Conflict,
+                        "Dữ liệu vừa được thay đổi đồng thời, vui lòng thử lại",
+                    )
+                }
             }
             StoreError::Other(cause) => ApiError::internal(cause),
         }

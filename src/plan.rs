@@ -16,6 +16,7 @@ use crate::planner::{self, Job, JobKind, Matrix, Problem, Settings, Stop, StopPa
 use crate::state::AppState;
 use crate::timefmt::to_vn;
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::Connection;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -272,7 +273,7 @@ async fn plan_group(
         // reason, together with the rest of its dossier; the others are stored.
         let refused = state
             .db
-            .write(move |c| -> Result<Vec<(i64, i64, String)>, ApiError> {
+            .write_retrying(move |c| -> Result<Vec<(i64, i64, String)>, ApiError> {
                 let mut refused: Vec<(i64, i64, String)> = Vec::new();
                 for (task_id, seq, eta, _) in &planned {
                     let t =
@@ -283,9 +284,18 @@ async fn plan_group(
                     if t.courier_id != Some(courier)
                         && matches!(t.kind.as_str(), "pickup" | "collect")
                     {
-                        if let Err(e) = actions::assign(c, &who, *task_id, courier, false, limits) {
-                            refused.push((*task_id, t.dossier_id, e.detail));
-                            continue;
+                        // A savepoint: a refusal undoes this stop only, and on
+                        // PostgreSQL leaves the transaction usable.
+                        let assigned = c.transaction(|c| {
+                            actions::assign(c, &who, *task_id, courier, false, limits)
+                        });
+                        match assigned {
+                            Ok(_) => {}
+                            Err(e) if e.retryable => return Err(e),
+                            Err(e) => {
+                                refused.push((*task_id, t.dossier_id, e.detail));
+                                continue;
+                            }
                         }
                     }
                     tasks::set_plan(c, *task_id, *seq, *eta)?;

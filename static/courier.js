@@ -59,6 +59,9 @@
   };
   const STATUS_BADGE = { assigned: 'info', in_progress: 'warn', done: 'ok', failed: 'bad', cancelled: 'bad', unassigned: '' };
 
+  /** Shown when something other than our API answered (a Wi-Fi login page, a proxy). */
+  const NOT_OUR_ANSWER = 'Mạng trả lời lạ (có thể Wi-Fi cần đăng nhập), sẽ gửi lại sau';
+
   const inVietnam = (lat, lon) => lat >= 8 && lat <= 23.5 && lon >= 102 && lon <= 117.5;
 
   // ---------- storage: IndexedDB (localStorage when it is missing) ----------
@@ -132,6 +135,7 @@
     date: B.today(),
     routes: {}, // date → {stops, fetched_at}
     outbox: [], // this user's records, by seq
+    inflight: [], // recorded, in the journal, not yet in IndexedDB
     dossiers: {}, // tracking code → {fees, note, agency_id, procedure_code, status, fetched}
     ref: { post_office: null, agencies: [], wards: {}, procedures: {}, fetched: 0 },
     done: [], // stops finished and sent: {task_id, kind, code, name, type, at}
@@ -199,10 +203,12 @@
 
   // ---------- the outbox overlay: what the courier sees before the server knows ----------
 
+  /** Stored records and those still being written (already in the journal). */
+  const allRecords = () => S.outbox.concat(S.inflight);
   function recordsOf(taskId) {
-    return S.outbox.filter((r) => r.task_id === taskId);
+    return allRecords().filter((r) => r.task_id === taskId);
   }
-  const pendingCount = () => S.outbox.filter((r) => r.state !== 'conflict').length;
+  const pendingCount = () => allRecords().filter((r) => r.state !== 'conflict').length;
   const conflicts = () => S.outbox.filter((r) => r.state === 'conflict');
 
   function localNext(status, type) {
@@ -229,7 +235,7 @@
   /** The dossier status after this phone's unsent actions on any of its stops. */
   function dossierStatus(stop) {
     let status = stop.dossier_status;
-    for (const r of S.outbox) {
+    for (const r of allRecords()) {
       if (r.state !== 'conflict' && r.tracking_code === stop.tracking_code && DOSSIER_AFTER[r.type]) status = DOSSIER_AFTER[r.type];
     }
     return status;
@@ -255,6 +261,7 @@
   }
 
   async function loadLocal() {
+    await recoverJournal().catch(quiet);
     const id = uid();
     const [today, next, ref, dossiers, done, gps] = await Promise.all([
       store.get(`route:${id}:${B.today()}`), store.get(`route:${id}:${tomorrow()}`), store.get(`ref:${id}`),
@@ -321,6 +328,7 @@
         const epoch = S.epoch;
         try {
           const r = await B.api('GET', `/api/v1/me/route?date=${encodeURIComponent(date)}`);
+          if (!r || !Array.isArray(r.stops)) { S.netError = NOT_OUR_ANSWER; break; }
           noteOnline();
           if (S.epoch !== epoch) continue; // an action reached the server meanwhile: ask again
           S.routes[date] = { stops: r.stops || [], fetched_at: Date.now() };
@@ -375,9 +383,39 @@
 
   // ---------- the outbox: record first, send in order ----------
 
-  /** Records one action of the courier: saved on the phone first, then sent. */
-  async function record(stop, type, fields) {
-    const body = Object.assign({ type, at: B.isoVN(new Date()) }, fields);
+  // The journal: an action is written to localStorage synchronously when the courier
+  // confirms it (so it is counted at once and survives the app being closed right
+  // away), then moved into the IndexedDB outbox. A journal entry found at start that
+  // the outbox lacks (same key) is added then.
+  const JOURNAL = 'buuta.courier.journal';
+  const readJournal = () => { try { return JSON.parse(localStorage.getItem(JOURNAL)) || []; } catch (_) { return []; } };
+  const writeJournal = (list) => {
+    try {
+      if (list.length) localStorage.setItem(JOURNAL, JSON.stringify(list));
+      else localStorage.removeItem(JOURNAL);
+    } catch (_) { /* full: IndexedDB alone then */ }
+  };
+
+  async function recoverJournal() {
+    const list = readJournal();
+    if (!list.length) return;
+    const keys = new Set((await store.all()).map((r) => r.key));
+    for (const rec of list) {
+      if (keys.has(rec.key)) continue;
+      const copy = Object.assign({}, rec);
+      delete copy.seq;
+      await store.add(copy);
+    }
+    const left = readJournal().filter((r) => !list.some((x) => x.key === r.key));
+    writeJournal(left);
+  }
+
+  /**
+   * Records one action of the courier: on the phone first (synchronously in the
+   * journal, then in IndexedDB), shown as pending at once, then sent in order.
+   */
+  function record(stop, type, fields, tappedAt) {
+    const body = Object.assign({ type, at: B.isoVN(tappedAt || new Date()) }, fields);
     const fix = S.fix;
     if (fix && Date.now() - fix.t < FIX_FRESH_MS && inVietnam(fix.lat, fix.lon)) {
       body.lat = Math.round(fix.lat * 1e6) / 1e6;
@@ -389,17 +427,35 @@
       user_id: uid(), task_id: stop.id, tracking_code: stop.tracking_code, kind: stop.kind,
       name: stop.citizen_first_name || '', type, body, key: B.uuid(), created_at: Date.now(), state: 'pending',
     };
-    rec.seq = await store.add(rec);
-    S.outbox.push(rec);
-    S.outbox.sort((a, b) => a.seq - b.seq);
+    writeJournal(readJournal().concat([rec]));
+    S.inflight.push(rec);
     render();
-    flush();
+    store.add(Object.assign({}, rec)).then((seq) => {
+      rec.seq = seq;
+      writeJournal(readJournal().filter((r) => r.key !== rec.key));
+      S.inflight = S.inflight.filter((r) => r !== rec);
+      if (rec.user_id === uid()) {
+        S.outbox.push(rec);
+        S.outbox.sort((a, b) => a.seq - b.seq);
+      }
+      render();
+      flush();
+    }).catch((e) => {
+      // Kept in the journal: it is added to the outbox at the next start.
+      console.warn(e);
+      B.toast('Không ghi được vào bộ nhớ máy; thao tác được giữ tạm, hãy mở lại ứng dụng.', 'error');
+    });
     return rec;
   }
 
-  /** Whether a failed send should simply be tried again later. */
+  /**
+   * Whether a failed send should simply be tried again later: no network, a server
+   * error, or an answer that is not our API's (a Wi-Fi login page or a proxy: our
+   * server always answers errors as problem+json with a `code`).
+   */
   function retryable(e) {
-    return !!(e.offline || !e.status || e.status >= 500 || e.status === 401 || e.status === 408 || e.status === 429);
+    if (e.offline || !e.status || e.status >= 500 || e.status === 401 || e.status === 408 || e.status === 429) return true;
+    return !(e.problem && e.problem.code);
   }
 
   /** The server took `rec` and answered `res` ({task, dossier}): update the kept route now. */
@@ -477,6 +533,10 @@
         blocked.add(rec.task_id);
         B.toast(`Máy chủ từ chối “${ACTION[rec.type] || rec.type}” (${rec.tracking_code}): ${e.message}`, 'error');
         continue;
+      }
+      if (!res || !res.task) {
+        S.netError = NOT_OUR_ANSWER; // not the API's answer: keep the record
+        break;
       }
       noteOnline();
       await store.del(rec.seq);
@@ -585,11 +645,12 @@
     const batch = S.fixes.slice(0, MAX_BATCH);
     const last = batch[batch.length - 1];
     try {
-      await B.api('POST', '/api/v1/me/positions', batch.map((f) => {
+      const res = await B.api('POST', '/api/v1/me/positions', batch.map((f) => {
         const o = { lat: f.lat, lon: f.lon, at: f.at };
         if (f.accuracy_m !== null && f.accuracy_m !== undefined) o.accuracy_m = f.accuracy_m;
         return o;
       }));
+      if (!res || typeof res.accepted !== 'number') { S.netError = NOT_OUR_ANSWER; return; }
       noteOnline();
       S.fixes = S.fixes.filter((f) => f.t > last.t);
     } catch (e) {
@@ -611,16 +672,40 @@
 
   // ---------- the page skeleton ----------
 
+  function sameAttributes(a, b) {
+    if (a.attributes.length !== b.attributes.length) return false;
+    for (const attr of a.attributes) if (b.getAttribute(attr.name) !== attr.value) return false;
+    return true;
+  }
+
+  /** Makes `parent`'s children look like `nodes`, keeping every node whose markup is unchanged. */
+  function patch(parent, nodes, depth) {
+    const old = Array.from(parent.childNodes);
+    const n = Math.max(old.length, nodes.length);
+    for (let i = 0; i < n; i++) {
+      const o = old[i];
+      const x = nodes[i];
+      if (!x) { o.remove(); continue; }
+      if (!o) { parent.append(x); continue; }
+      if (o.nodeType !== x.nodeType || o.nodeName !== x.nodeName) { parent.replaceChild(x, o); continue; }
+      if (o.nodeType !== 1) {
+        if (o.nodeValue !== x.nodeValue) o.nodeValue = x.nodeValue;
+        continue;
+      }
+      if (o.outerHTML === x.outerHTML) continue;
+      if (depth > 0 && sameAttributes(o, x)) patch(o, Array.from(x.childNodes), depth - 1);
+      else parent.replaceChild(x, o);
+    }
+  }
+
   /**
-   * Replaces the children of `el` only when the new markup differs, so timers and
-   * answers arriving while the courier taps do not swap the button under the finger.
+   * Draws `children` into `el`, replacing only what changed: answers and timers that
+   * arrive while the courier taps do not swap the button under the finger.
    */
   function mountIfChanged(el, ...children) {
     const next = document.createElement('div');
     B.mount(next, ...children);
-    if (next.innerHTML === el.innerHTML) return false;
-    el.replaceChildren(...next.childNodes);
-    return true;
+    patch(el, Array.from(next.childNodes), 3);
   }
 
   let els = null;
@@ -630,7 +715,9 @@
     const conn = h('span', { class: 'conn', id: 'conn' });
     const sync = h('button', { type: 'button', id: 'sync-now', class: 'small', onclick: () => { flush(); sendFixes(); refreshRoute(S.date); } }, 'Gửi ngay');
     const gps = h('span', { class: 'gps', id: 'gps-state' });
-    const gpsHint = h('p', { class: 'hint gps-hint', id: 'gps-hint', hidden: true });
+    const gpsHint = h('details', { class: 'hint gps-hint', id: 'gps-hint', hidden: true },
+      h('summary', {}, 'Cách bật vị trí'),
+      h('p', {}, 'Chạm biểu tượng ổ khóa cạnh địa chỉ trang → Quyền → Vị trí → Cho phép, rồi tải lại trang. Không có GPS bạn vẫn làm việc được, chỉ không có khoảng cách tới điểm dừng.'));
     const info = h('p', { class: 'sync-info', id: 'sync-info' });
     const bar = h('section', { class: 'syncbar', id: 'syncbar', 'aria-label': 'Trạng thái đồng bộ' },
       h('div', { class: 'syncrow' }, conn,
@@ -674,7 +761,6 @@
     els.gps.textContent = gpsText + (S.gps === 'ok' && S.fix && S.fix.acc ? ` (±${Math.round(S.fix.acc)} m)` : '') + queued;
     els.gps.dataset.state = S.gps;
     if (S.gps === 'denied') {
-      els.gpsHint.textContent = 'Ứng dụng chưa được dùng vị trí. Để bật: chạm biểu tượng ổ khóa cạnh địa chỉ trang → Quyền → Vị trí → Cho phép, rồi tải lại trang. Không có GPS bạn vẫn làm việc được, chỉ không có khoảng cách tới điểm dừng.';
       els.gpsHint.hidden = false;
     } else {
       els.gpsHint.hidden = true;
@@ -769,7 +855,12 @@
       if (legs[i].leg !== null) dist.push(h('span', { class: 'leg' }, `${B.km(legs[i].leg)} từ ${legs[i].from}`));
       if (fix && hasPoint(s)) dist.push(h('span', { class: 'from-me' }, `cách bạn ${B.km(haversine(fix, s))}`));
       return h('li', { class: ['stop', `kind-${s.kind}`, `st-${ev.status}`], dataset: { taskId: s.id, status: ev.status, kind: s.kind } },
-        h('a', { class: 'stop-link', href: `#/stop/${s.id}`, 'aria-label': `Điểm ${i + 1}: ${B.TASK_KIND[s.kind] || s.kind}, ${who}, ${addressText(s)}` },
+        h('a', {
+          class: 'stop-link', href: `#/stop/${s.id}`,
+          'aria-label': [`Điểm ${i + 1}: ${B.TASK_KIND[s.kind] || s.kind}`, who, agency ? agency.address : addressText(s),
+            B.TASK_STATUS[ev.status] || ev.status, ev.pending.length ? 'chờ gửi' : '', ev.conflict.length ? 'xung đột' : '',
+            s.window && s.window.from ? `khung giờ ${B.fmtTime(s.window.from)} đến ${B.fmtTime(s.window.to)}` : ''].filter(Boolean).join(', '),
+        },
           h('div', { class: 'stop-head' },
             h('span', { class: 'stop-no', 'aria-hidden': 'true' }, String(i + 1)),
             h('span', { class: 'badge kind' }, B.TASK_KIND[s.kind] || s.kind),
@@ -888,7 +979,7 @@
           type: 'button', dataset: { action: a }, disabled: !ready,
           class: a === 'failed' ? 'danger' : a === 'arrived' ? '' : 'primary',
           'aria-expanded': S.form && S.form.type === a ? 'true' : 'false',
-          onclick: () => openForm(stop, a),
+          onclick: () => openForm(findStop(stop.id) || stop, a),
         }, ACTION[a]))));
     }
     const article = h('article', { class: 'stop-detail', dataset: { taskId: stop.id, status: ev.status, kind: stop.kind } },
@@ -1072,7 +1163,8 @@
     });
     return {
       el: h('div', { class: 'field', dataset: { field: 'proof.photo' } }, h('label', { for: 'photo' }, 'Ảnh chụp (máy ảnh)'), input, status, preview),
-      get: async () => { if (busy) await busy; return photo; },
+      busy: () => busy,
+      value: () => photo,
     };
   }
 
@@ -1165,7 +1257,7 @@
         h('legend', {}, 'Xác nhận của người dân: OTP hoặc chữ ký'),
         otpField(), pad.el));
       parts.push(photo.el);
-      collect.push(async (body, form) => {
+      collect.push((body, form) => {
         const otp = form.querySelector('#otp').value.trim();
         if (otp && !/^\d{4,8}$/.test(otp)) throw fieldError('proof.otp', 'OTP gồm 4–8 chữ số');
         const sig = pad.png();
@@ -1173,7 +1265,7 @@
         body.proof = body.proof || {};
         if (otp) body.proof.otp = otp;
         if (sig) body.proof.signature_png = sig;
-        const p = await photo.get();
+        const p = photo.value();
         if (p) body.proof.photo = p.data;
       });
     }
@@ -1194,14 +1286,16 @@
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       if (submit.disabled) return;
+      const tappedAt = new Date();
       B.clearFieldErrors(form);
       submit.disabled = true;
       try {
+        if (photo && photo.busy()) await photo.busy(); // a photo still being shrunk
         const body = {};
-        for (const step of collect) await step(body, form);
+        for (const step of collect) step(body, form);
         const fields = {};
         for (const k of ['note', 'reason', 'proof']) if (body[k] !== undefined) fields[k] = body[k];
-        await record(stop, type, fields);
+        record(stop, type, fields, tappedAt);
         S.form = null;
         const sent = navigator.onLine ? 'đang gửi…' : 'sẽ tự gửi khi có mạng.';
         B.toast(`Đã lưu “${ACTION[type]}” trên máy, ${sent}`, 'ok');
@@ -1245,6 +1339,7 @@
     S.date = B.today();
     S.routes = {};
     S.outbox = [];
+    S.inflight = [];
     S.dossiers = {};
     S.ref = { post_office: null, agencies: [], wards: {}, procedures: {}, fetched: 0 };
     S.done = [];

@@ -47,6 +47,10 @@ pub enum StoreError {
     ForeignKeyViolation(String),
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Lost a race with another transaction (deadlock, serialization failure, busy
+    /// database); nothing was written and the same write may be tried again.
+    #[error("contention: {0}")]
+    Contention(String),
     #[error("database error: {0}")]
     Other(String),
 }
@@ -68,8 +72,24 @@ impl From<DieselError> for StoreError {
                     info.column_name().unwrap_or("reference").to_owned(),
                 )
             }
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                StoreError::Contention(info.message().to_owned())
+            }
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("deadlock detected")
+                    || info.message().contains("database is locked") =>
+            {
+                StoreError::Contention(info.message().to_owned())
+            }
             other => StoreError::Other(other.to_string()),
         }
+    }
+}
+
+impl StoreError {
+    /// Whether the write lost a race and may simply be run again.
+    pub fn is_contention(&self) -> bool {
+        matches!(self, StoreError::Contention(_))
     }
 }
 
@@ -264,6 +284,34 @@ impl Db {
         })
         .await
         .map_err(|e| StoreError::Other(format!("blocking task failed: {e}")))?
+    }
+
+    /// Like [`write`](Self::write) for writes that race others (route plans,
+    /// auto-assignment on several nodes): a transaction that lost to a deadlock or a
+    /// serialization failure is rolled back and run again, a few times.
+    pub async fn write_retrying<T, F>(&self, f: F) -> Result<T, crate::error::ApiError>
+    where
+        F: Fn(&mut DbConnection) -> Result<T, crate::error::ApiError> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let f = std::sync::Arc::new(f);
+        let mut attempt = 0u64;
+        loop {
+            let g = f.clone();
+            match self.write(move |c| g(c)).await {
+                Err(e)
+                    if e.code == crate::error::ErrorCode::Conflict
+                        && e.retryable
+                        && attempt < 4 =>
+                {
+                    attempt += 1;
+                    let jitter = rand::random::<u64>() % 40;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt + jitter))
+                        .await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Runs `f` in one transaction on the blocking pool: all of it commits or none.

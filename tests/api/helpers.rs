@@ -59,28 +59,9 @@ impl TestApp {
         backend: Backend,
         adjust: impl FnOnce(&mut Settings),
     ) -> Option<TestApp> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (url, pg_database) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}/buuta.db", dir.path().display()), None),
-            Backend::Postgres => {
-                let Some(server) = pg_server_url() else {
-                    eprintln!("TEST_DATABASE_URL not set: PostgreSQL variant skipped");
-                    return None;
-                };
-                let name = format!("buuta_t_{}", buuta::bootstrap::random_hex(8));
-                let admin = server.clone();
-                let create = name.clone();
-                tokio::task::spawn_blocking(move || {
-                    let mut c =
-                        PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
-                    c.batch_execute(&format!("CREATE DATABASE {create}"))
-                        .expect("create test database");
-                })
-                .await
-                .unwrap();
-                (with_database(&server, &name), Some((server, name)))
-            }
-        };
+        let db = TestDb::create(backend).await?;
+        let url = db.url.clone();
+        let (dir, pg_database) = db.into_parts();
         let mut settings = Settings::for_database(&url);
         settings.admin_password = Some(ADMIN_PASSWORD.into());
         settings.jwt_secret = Some(JWT_SECRET.into());
@@ -95,6 +76,16 @@ impl TestApp {
             pg_database,
             _dir: dir,
         })
+    }
+
+    /// A client for a server started elsewhere (e.g. a [`Node`]); owns no database.
+    pub fn at(base: &str) -> TestApp {
+        TestApp {
+            base: base.to_owned(),
+            client: Client::new(),
+            pg_database: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     /// Sends a request with an optional token and JSON body.
@@ -157,14 +148,141 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some((server, name)) = self.pg_database.take() {
-            let _ = std::thread::spawn(move || {
-                if let Ok(mut c) = PgConnection::establish(&server) {
-                    let _ =
-                        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-                }
-            })
-            .join();
+            drop_pg(server, name);
         }
+    }
+}
+
+/// A fresh database: a SQLite file in a temporary folder, or a new PostgreSQL
+/// database dropped at the end.
+pub struct TestDb {
+    pub url: String,
+    dir: Option<tempfile::TempDir>,
+    pg_database: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// `None` when PostgreSQL is asked for but `TEST_DATABASE_URL` is not set.
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => Some(TestDb {
+                url: format!("sqlite://{}/buuta.db", dir.path().display()),
+                dir: Some(dir),
+                pg_database: None,
+            }),
+            Backend::Postgres => {
+                let Some(server) = pg_server_url() else {
+                    eprintln!("TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+                    return None;
+                };
+                let name = format!("buuta_t_{}", buuta::bootstrap::random_hex(8));
+                let admin = server.clone();
+                let create = name.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut c =
+                        PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
+                    c.batch_execute(&format!("CREATE DATABASE {create}"))
+                        .expect("create test database");
+                })
+                .await
+                .unwrap();
+                Some(TestDb {
+                    url: with_database(&server, &name),
+                    dir: Some(dir),
+                    pg_database: Some((server, name)),
+                })
+            }
+        }
+    }
+
+    fn into_parts(mut self) -> (tempfile::TempDir, Option<(String, String)>) {
+        (self.dir.take().expect("folder"), self.pg_database.take())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.pg_database.take() {
+            drop_pg(server, name);
+        }
+    }
+}
+
+fn drop_pg(server: String, name: String) {
+    let _ = std::thread::spawn(move || {
+        if let Ok(mut c) = PgConnection::establish(&server) {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    })
+    .join();
+}
+
+/// A server process of the real binary, for kill -9 and two-node tests.
+pub struct Node {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl Node {
+    /// Starts `buuta serve` on `database_url` and a free port; returns once it listens.
+    pub fn start(database_url: &str) -> Node {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_buuta"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("BUUTA_BIND", "127.0.0.1:0")
+            .env("BUUTA_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("BUUTA_JWT_SECRET", JWT_SECRET)
+            .env("BUUTA_DEMO", "false")
+            .env("BUUTA_DB_POOL_SIZE", "8")
+            .env("BUUTA_TRACK_PER_MINUTE", "100000")
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .stderr(if std::env::var_os("BUUTA_NODE_LOGS").is_some() {
+                std::process::Stdio::inherit()
+            } else {
+                std::process::Stdio::null()
+            })
+            .spawn()
+            .expect("buuta starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            let echo = std::env::var_os("BUUTA_NODE_LOGS").is_some();
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if echo {
+                    eprintln!("[node] {line}");
+                }
+                if !sent {
+                    if let Some(i) = line.find("http://") {
+                        let url = line[i..].split_whitespace().next().unwrap_or("").to_owned();
+                        let _ = tx.send(url);
+                        sent = true;
+                    }
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("buuta printed its address");
+        Node { child, base }
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill9();
     }
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod dispatch;
 mod dossier_errors;
+mod durability;
 mod errors;
 mod health;
 mod lifecycle;
