@@ -6,6 +6,7 @@ pub mod dossier;
 pub mod fees;
 pub mod geo;
 pub mod id_number;
+pub mod notify;
 pub mod phone;
 pub mod shift;
 pub mod text;

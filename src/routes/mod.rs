@@ -12,6 +12,7 @@ pub mod health;
 pub mod holidays;
 pub mod intake;
 pub mod me;
+pub mod notifications;
 pub mod places;
 pub mod positions;
 pub mod post_offices;
@@ -50,6 +51,7 @@ pub fn all_routes() -> Routes {
     zones::routes(&mut r);
     dispatch::routes(&mut r);
     me::routes(&mut r);
+    notifications::routes(&mut r);
     crate::pages::routes(&mut r);
     r
 }

@@ -8,6 +8,8 @@ mod dossier_errors;
 mod errors;
 mod health;
 mod lifecycle;
+mod notifications;
 mod positions;
+mod receiver;
 mod reference;
 mod spec;
