@@ -11,6 +11,7 @@ pub mod dossiers;
 pub mod health;
 pub mod holidays;
 pub mod intake;
+pub mod integrations;
 pub mod me;
 pub mod notifications;
 pub mod places;
@@ -52,6 +53,7 @@ pub fn all_routes() -> Routes {
     dispatch::routes(&mut r);
     me::routes(&mut r);
     notifications::routes(&mut r);
+    integrations::routes(&mut r);
     crate::pages::routes(&mut r);
     r
 }

@@ -9,6 +9,7 @@ mod errors;
 mod health;
 mod lifecycle;
 mod notifications;
+mod one_stop;
 mod positions;
 mod receiver;
 mod reference;
