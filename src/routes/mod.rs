@@ -4,6 +4,7 @@
 pub mod admin_units;
 pub mod agencies;
 pub mod auth;
+pub mod complaints;
 pub mod couriers;
 pub mod dispatch;
 pub mod docs;
@@ -18,6 +19,7 @@ pub mod places;
 pub mod positions;
 pub mod post_offices;
 pub mod procedures;
+pub mod reports;
 pub mod tasks;
 pub mod track;
 pub mod users;
@@ -54,6 +56,8 @@ pub fn all_routes() -> Routes {
     me::routes(&mut r);
     notifications::routes(&mut r);
     integrations::routes(&mut r);
+    complaints::routes(&mut r);
+    reports::routes(&mut r);
     crate::pages::routes(&mut r);
     r
 }

@@ -13,4 +13,5 @@ mod one_stop;
 mod positions;
 mod receiver;
 mod reference;
+mod reports;
 mod spec;

@@ -15,6 +15,7 @@ pub mod positions;
 pub mod post_offices;
 pub mod procedures;
 pub mod refresh_tokens;
+pub mod reports;
 pub mod settings;
 pub mod tasks;
 pub mod users;
