@@ -170,6 +170,93 @@ pub struct Settings {
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "BUUTA_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,
+
+    /// SMS (or Zalo ZNS) gateway: messages are POSTed here as JSON `{delivery_id,
+    /// phone, text, …}`; when unset SMS deliveries are marked `skipped`.
+    #[arg(long, env = "BUUTA_SMS_URL", global = true)]
+    pub sms_url: Option<String>,
+
+    /// Bearer token sent to the SMS gateway.
+    #[arg(long, env = "BUUTA_SMS_TOKEN", hide_env_values = true, global = true)]
+    pub sms_token: Option<String>,
+
+    /// Run the outbox sender (SMS and webhooks) in this process.
+    #[arg(long, env = "BUUTA_OUTBOX_WORKER", default_value_t = true, global = true,
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub outbox_worker: bool,
+
+    /// How often the outbox sender looks for due deliveries, ms.
+    #[arg(
+        long,
+        env = "BUUTA_OUTBOX_POLL_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub outbox_poll_ms: u64,
+
+    /// Hours after which an undeliverable message is given up (marked dead).
+    #[arg(
+        long,
+        env = "BUUTA_OUTBOX_GIVE_UP_HOURS",
+        default_value_t = 48,
+        global = true
+    )]
+    pub outbox_give_up_hours: u64,
+
+    /// First retry delay of a failed delivery, ms (doubles each time, with jitter).
+    #[arg(
+        long,
+        env = "BUUTA_OUTBOX_RETRY_BASE_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub outbox_retry_base_ms: u64,
+
+    /// Longest retry delay, ms.
+    #[arg(
+        long,
+        env = "BUUTA_OUTBOX_RETRY_MAX_MS",
+        default_value_t = 3_600_000,
+        global = true
+    )]
+    pub outbox_retry_max_ms: u64,
+
+    /// How long a sender holds a claimed delivery before another may take it over, s.
+    #[arg(
+        long,
+        env = "BUUTA_OUTBOX_LEASE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub outbox_lease_secs: u64,
+
+    /// Time allowed to the SMS gateway or a webhook receiver per delivery, ms.
+    #[arg(
+        long,
+        env = "BUUTA_OUTBOX_SEND_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub outbox_send_timeout_ms: u64,
+
+    /// Shared secret of the provincial one-stop system (HMAC-SHA256 of inbound events);
+    /// when unset the inbound endpoint answers 503.
+    #[arg(
+        long,
+        env = "BUUTA_ONE_STOP_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub one_stop_secret: Option<String>,
+
+    /// Largest clock difference accepted on signed inbound messages, s.
+    #[arg(
+        long,
+        env = "BUUTA_ONE_STOP_MAX_SKEW_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub one_stop_max_skew_secs: u64,
 }
 
 impl Settings {
@@ -260,6 +347,17 @@ impl Settings {
             circuity: 1.3,
             speed_kmh: 25.0,
             plan_time_limit_ms: 1000,
+            sms_url: None,
+            sms_token: None,
+            outbox_worker: true,
+            outbox_poll_ms: 1000,
+            outbox_give_up_hours: 48,
+            outbox_retry_base_ms: 10_000,
+            outbox_retry_max_ms: 3_600_000,
+            outbox_lease_secs: 60,
+            outbox_send_timeout_ms: 10_000,
+            one_stop_secret: None,
+            one_stop_max_skew_secs: 300,
         }
     }
 }

@@ -36,6 +36,9 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
+    InvalidSignature,
+    StaleTimestamp,
+    Replayed,
 }
 
 impl ErrorCode {
@@ -50,7 +53,10 @@ impl ErrorCode {
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ValidationFailed | OutsideVietnam | UnknownWardCode | InvalidGeometry
             | IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Unauthorized | InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Unauthorized | InvalidCredentials | InvalidSignature | StaleTimestamp => {
+                StatusCode::UNAUTHORIZED
+            }
+            Replayed => StatusCode::CONFLICT,
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -87,6 +93,9 @@ impl ErrorCode {
             RateLimited => "Quá nhiều yêu cầu, vui lòng thử lại sau",
             Unavailable => "Dịch vụ tạm thời không sẵn sàng",
             Internal => "Lỗi hệ thống",
+            InvalidSignature => "Chữ ký không hợp lệ",
+            StaleTimestamp => "Thời điểm ký quá cũ hoặc lệch giờ",
+            Replayed => "Thông điệp đã được nhận trước đó",
         }
     }
 

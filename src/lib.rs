@@ -15,6 +15,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod import;
 pub mod metrics;
+pub mod notify;
 pub mod pages;
 pub mod plan;
 pub mod planner;

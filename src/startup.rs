@@ -26,6 +26,8 @@ pub struct Application {
     pub boot: Boot,
     /// The storage handle, for callers that seed data.
     pub db: Db,
+    /// The outbox sender, when this process runs one (stops with the server).
+    outbox: Option<crate::workers::outbox::OutboxWorker>,
 }
 
 impl Application {
@@ -46,6 +48,12 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
 
         crate::workers::spawn_trail_retention(db.clone(), settings.trail_retention_days);
+        let outbox = settings.outbox_worker.then(|| {
+            crate::workers::outbox::spawn(
+                db.clone(),
+                crate::workers::outbox::OutboxConfig::from_settings(&settings),
+            )
+        });
         let keys = web::Data::new(JwtKeys::new(&boot.jwt_secret));
         let metrics = web::Data::new(Metrics::default());
         let workers = settings.workers;
@@ -89,6 +97,7 @@ impl Application {
             server: server.run(),
             boot,
             db,
+            outbox,
         })
     }
 
@@ -104,6 +113,7 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then drains in-flight requests (graceful shutdown).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let _outbox = self.outbox;
         self.server.await
     }
 }

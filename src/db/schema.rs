@@ -308,3 +308,71 @@ diesel::allow_tables_to_appear_in_same_query!(
     courier_positions,
     position_trail,
 );
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        secret -> Text,
+        events -> Text,
+        active -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        delivery_id -> Text,
+        kind -> Text,
+        target -> Text,
+        webhook_id -> Nullable<BigInt>,
+        event_type -> Text,
+        dossier_id -> Nullable<BigInt>,
+        body -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        status -> Text,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        queued_at -> Timestamp,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sms_opt_outs (dossier_id) {
+        dossier_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    one_stop_events (event_id) {
+        event_id -> Text,
+        signature -> Text,
+        dossier_id -> Nullable<BigInt>,
+        kind -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    complaints (id) {
+        id -> BigInt,
+        dossier_id -> BigInt,
+        content -> Text,
+        scope -> Text,
+        status -> Text,
+        received_at -> Timestamp,
+        due_at -> Timestamp,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        answered_by -> Nullable<BigInt>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}

@@ -156,6 +156,7 @@ pub fn load(conn: &mut DbConnection, settings: &Settings) -> Result<usize, ApiEr
                 return_method: method,
                 window: Some(window),
                 note: (n % 4 == 0).then(|| "Gọi trước khi đến".to_owned()),
+                sms_opt_out: n % 9 == 0,
             };
             let id = intake::create(
                 conn,

@@ -405,7 +405,29 @@ pub fn receive(
 ) -> Result<i64, ApiError> {
     let d = load(conn, code)?;
     require_clerk_of(auth, &d)?;
-    let actor = Actor::staff(auth);
+    receive_as(
+        conn,
+        &d,
+        &Actor::staff(auth),
+        agency_dossier_code,
+        appointment_date,
+        checked_documents,
+        limits,
+    )
+}
+
+/// Registers the dossier at the agency on behalf of `actor` (a clerk, or the one-stop
+/// system): the hand-over record, the drop-off done, a pending pickup cancelled.
+pub fn receive_as(
+    conn: &mut DbConnection,
+    d: &dossiers::Dossier,
+    actor: &Actor,
+    agency_dossier_code: &str,
+    appointment_date: NaiveDate,
+    checked_documents: &[String],
+    limits: AttemptLimits,
+) -> Result<i64, ApiError> {
+    let d = d.clone();
     let proof = json!({"agency_dossier_code": agency_dossier_code, "appointment_date": appointment_date,
                        "checked_documents": checked_documents});
     record(
@@ -414,7 +436,7 @@ pub fn receive(
         limits,
         &DossierEvent::Received,
         None,
-        &actor,
+        actor,
         Some(proof),
     )?;
     dossiers::set_agency_receipt(conn, d.id, agency_dossier_code, appointment_date)?;
@@ -510,13 +532,27 @@ pub fn result_ready(
     require_clerk_of(auth, &d)?;
     let mut actor = Actor::staff(auth);
     actor.note = note;
+    result_ready_as(conn, &d, &actor, outcome, zones, limits)
+}
+
+/// Records the agency's decision on behalf of `actor` (a clerk, or the one-stop
+/// system); a result going home gets its collection and delivery tasks.
+pub fn result_ready_as(
+    conn: &mut DbConnection,
+    d: &dossiers::Dossier,
+    actor: &Actor,
+    outcome: Outcome,
+    zones: &ZoneIndex,
+    limits: AttemptLimits,
+) -> Result<i64, ApiError> {
+    let d = d.clone();
     record(
         conn,
         &d,
         limits,
         &DossierEvent::ResultReady { outcome },
         None,
-        &actor,
+        actor,
         None,
     )?;
     dossiers::set_outcome(conn, d.id, outcome.as_str())?;

@@ -52,6 +52,9 @@ pub struct PickupRequestBody {
     pub pickup_window: Option<WindowBody>,
     pub return_method: String,
     pub note: Option<String>,
+    /// The citizen wants no SMS about this dossier.
+    #[serde(default)]
+    pub sms_opt_out: bool,
 }
 
 /// A request whose every field has been checked (references are checked in storage).
@@ -69,6 +72,7 @@ pub struct ValidRequest {
     pub return_method: ReturnMethod,
     pub window: Option<TimeWindow>,
     pub note: Option<String>,
+    pub sms_opt_out: bool,
 }
 
 /// How far ahead a pickup may be booked.
@@ -214,6 +218,7 @@ pub fn validate(body: PickupRequestBody) -> Result<ValidRequest, ApiError> {
         return_method,
         window,
         note,
+        sms_opt_out: body.sms_opt_out,
     })
 }
 
@@ -379,6 +384,10 @@ pub fn create(
     if req.service.has_send_leg() {
         new_send_leg(conn, &dossier, window, &agency, zones, now)?;
     }
+    if req.sms_opt_out {
+        crate::db::models::webhooks::set_sms_opt_out(conn, dossier.id, true, now)?;
+    }
+    crate::notify::on_intake(conn, &dossier, now)?;
     Ok(dossier.id)
 }
 

@@ -78,7 +78,7 @@ pub fn record(
         return Err(conflict());
     }
     let mut data = serde_json::to_value(event).map_err(ApiError::internal)?;
-    if let (Some(obj), Some(p)) = (data.as_object_mut(), proof) {
+    if let (Some(obj), Some(p)) = (data.as_object_mut(), proof.clone()) {
         obj.insert("proof".into(), p);
     }
     events::append(
@@ -98,6 +98,8 @@ pub fn record(
             data: data.to_string(),
         },
     )?;
+    // The SMS and webhook deliveries this event causes, in the same transaction.
+    crate::notify::on_event(conn, d, event, next, task_id, actor.at, proof.as_ref(), now)?;
     Ok(next)
 }
 

@@ -4,6 +4,7 @@
 pub mod admin_units;
 pub mod agencies;
 pub mod auth;
+pub mod complaints;
 pub mod couriers;
 pub mod dispatch;
 pub mod docs;
@@ -11,11 +12,14 @@ pub mod dossiers;
 pub mod health;
 pub mod holidays;
 pub mod intake;
+pub mod integrations;
 pub mod me;
+pub mod notifications;
 pub mod places;
 pub mod positions;
 pub mod post_offices;
 pub mod procedures;
+pub mod reports;
 pub mod tasks;
 pub mod track;
 pub mod users;
@@ -50,6 +54,10 @@ pub fn all_routes() -> Routes {
     zones::routes(&mut r);
     dispatch::routes(&mut r);
     me::routes(&mut r);
+    notifications::routes(&mut r);
+    integrations::routes(&mut r);
+    complaints::routes(&mut r);
+    reports::routes(&mut r);
     crate::pages::routes(&mut r);
     r
 }

@@ -1,5 +1,7 @@
 //! Background work that runs beside the HTTP server.
 
+pub mod outbox;
+
 use crate::db::models::positions;
 use crate::db::{now_utc, Db};
 use std::time::Duration;

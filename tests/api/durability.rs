@@ -14,7 +14,7 @@ async fn acknowledged_creates_survive_kill_9(backend: Backend) {
         return;
     };
     let mut node = Node::start(&db.url);
-    let app = TestApp::at(&node.base);
+    let app = TestApp::at(&node.base, &db.url);
     let w = world(&app).await;
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut writers = Vec::new();
@@ -56,7 +56,7 @@ async fn acknowledged_creates_survive_kill_9(backend: Backend) {
     assert!(acked.len() >= 120);
 
     let node = Node::start(&db.url);
-    let app = TestApp::at(&node.base);
+    let app = TestApp::at(&node.base, &db.url);
     let token = app.login("tongdai", "password-123").await;
     for code in &acked {
         let (status, d) = app.get(&format!("/api/v1/dossiers/{code}"), &token).await;
@@ -93,7 +93,7 @@ async fn two_nodes_never_assign_a_task_twice(backend: Backend) {
         return;
     };
     let (a, b) = (Node::start(&db.url), Node::start(&db.url));
-    let (na, nb) = (TestApp::at(&a.base), TestApp::at(&b.base));
+    let (na, nb) = (TestApp::at(&a.base, &db.url), TestApp::at(&b.base, &db.url));
     let w = world(&na).await;
     let square = json!({"type": "Polygon", "coordinates": [[[105.57, 10.40], [105.69, 10.40], [105.69, 10.52], [105.57, 10.52], [105.57, 10.40]]]});
     let (s, _) = na

@@ -24,6 +24,10 @@ pub enum Backend {
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    /// The app's storage (tests seed data or start workers with it).
+    pub db: buuta::db::Db,
+    /// The database the app runs on (a twin app can share it).
+    pub database_url: String,
     pg_database: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
@@ -63,26 +67,56 @@ impl TestApp {
         let url = db.url.clone();
         let (dir, pg_database) = db.into_parts();
         let mut settings = Settings::for_database(&url);
+        // Tests that want the outbox sender turn it on (see `notifications`).
+        settings.outbox_worker = false;
         settings.admin_password = Some(ADMIN_PASSWORD.into());
         settings.jwt_secret = Some(JWT_SECRET.into());
         settings.db_pool_size = 4;
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db.clone();
         tokio::spawn(app.run_until_stopped());
         Some(TestApp {
             base,
             client: Client::new(),
+            db,
+            database_url: url,
             pg_database,
             _dir: dir,
         })
     }
 
-    /// A client for a server started elsewhere (e.g. a [`Node`]); owns no database.
-    pub fn at(base: &str) -> TestApp {
+    /// A client for a server started elsewhere (e.g. a [`Node`]) on `database_url`;
+    /// owns no database (the caller's [`TestDb`] does).
+    pub fn at(base: &str, database_url: &str) -> TestApp {
         TestApp {
             base: base.to_owned(),
             client: Client::new(),
+            db: buuta::db::Db::connect(database_url, 2).expect("database reachable"),
+            database_url: database_url.to_owned(),
+            pg_database: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A second app on this app's database (another node of one deployment).
+    pub async fn spawn_twin(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = Settings::for_database(&self.database_url);
+        settings.outbox_worker = false;
+        settings.admin_password = Some(ADMIN_PASSWORD.into());
+        settings.jwt_secret = Some(JWT_SECRET.into());
+        settings.db_pool_size = 4;
+        adjust(&mut settings);
+        let app = Application::build(settings).await.expect("twin app builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db.clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            base,
+            client: Client::new(),
+            db,
+            database_url: self.database_url.clone(),
             pg_database: None,
             _dir: tempfile::tempdir().expect("temp dir"),
         }

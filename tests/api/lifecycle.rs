@@ -134,11 +134,11 @@ pub fn request(agency_id: i64) -> Value {
     })
 }
 
-fn now() -> String {
+pub fn now() -> String {
     chrono::Utc::now().to_rfc3339()
 }
 
-fn task_of(d: &Value, kind: &str) -> i64 {
+pub fn task_of(d: &Value, kind: &str) -> i64 {
     d["tasks"]
         .as_array()
         .unwrap()
@@ -150,7 +150,7 @@ fn task_of(d: &Value, kind: &str) -> i64 {
         .unwrap()
 }
 
-fn pickup_proof() -> Value {
+pub fn pickup_proof() -> Value {
     json!({"checked_documents": ["Đơn đề nghị", "Bản sao căn cước"], "seal_number": "NP-0001",
            "otp": "123456", "fees_collected_vnd": 160000})
 }
@@ -180,7 +180,7 @@ async fn step(app: &TestApp, token: &str, path: &str, body: Value, status: &str)
 }
 
 /// The courier picks the dossier up (with proof) and hands it over at the agency.
-async fn carry_to_agency(app: &TestApp, w: &World, pickup: i64, dropoff: i64) {
+pub async fn carry_to_agency(app: &TestApp, w: &World, pickup: i64, dropoff: i64) {
     let picked = json!({"type": "picked_up", "at": now(), "proof": pickup_proof()});
     event(app, &w.courier, pickup, picked, "picked_up").await;
     let handed = json!({"type": "handed_over", "at": now()});

@@ -244,3 +244,16 @@ pub fn ward_measured_points(
         .select((dossiers::lat, dossiers::lon))
         .load(conn)?)
 }
+
+/// One dossier by the agency's own dossier code (the latest, should codes repeat).
+pub fn find_by_agency_code(
+    conn: &mut DbConnection,
+    agency_dossier_code: &str,
+) -> Result<Option<Dossier>, StoreError> {
+    Ok(dossiers::table
+        .filter(dossiers::agency_dossier_code.eq(agency_dossier_code))
+        .order(dossiers::id.desc())
+        .select(Dossier::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -4,18 +4,22 @@
 pub mod admin_units;
 pub mod agencies;
 pub mod citizens;
+pub mod complaints;
 pub mod couriers;
 pub mod dossiers;
 pub mod events;
 pub mod holidays;
 pub mod idempotency;
+pub mod outbox;
 pub mod positions;
 pub mod post_offices;
 pub mod procedures;
 pub mod refresh_tokens;
+pub mod reports;
 pub mod settings;
 pub mod tasks;
 pub mod users;
+pub mod webhooks;
 pub mod zones;
 
 use serde::Serialize;
