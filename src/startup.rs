@@ -76,6 +76,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(web::PayloadConfig::new(crate::extract::BODY_LIMIT))
+                .wrap(from_fn(routes::access::enforce))
                 .wrap(from_fn(metrics::track))
                 .wrap(TracingLogger::default())
                 .wrap(

@@ -40,7 +40,8 @@ impl AuthUser {
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+/// The caller of `req`, from its bearer token (401 when missing or invalid).
+pub fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     let keys = req
         .app_data::<web::Data<JwtKeys>>()
         .ok_or_else(|| ApiError::internal("JwtKeys not configured"))?;

@@ -69,6 +69,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/track.js"),
     ),
     (
+        "reports.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/reports.js"),
+    ),
+    (
+        "reports.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/reports.css"),
+    ),
+    (
         "docs.css",
         "text/css; charset=utf-8",
         include_bytes!("../../static/docs.css"),

@@ -17,7 +17,8 @@ pub fn routes(r: &mut Routes) {
         .get("/courier", courier)
         .get("/operator", operator)
         .get("/dispatch", dispatch)
-        .get("/desk", desk);
+        .get("/desk", desk)
+        .get("/reports", reports);
     track::routes(r);
 }
 
@@ -112,4 +113,8 @@ async fn dispatch(state: web::Data<AppState>) -> HttpResponse {
 
 async fn desk(state: web::Data<AppState>) -> HttpResponse {
     app_shell(&state, "Bộ phận một cửa", "desk", html! {})
+}
+
+async fn reports(state: web::Data<AppState>) -> HttpResponse {
+    app_shell(&state, "Báo cáo", "reports", html! {})
 }

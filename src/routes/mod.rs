@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource. Handlers are thin: parse into domain
 //! types, authorise, call the store, map errors.
 
+pub mod access;
 pub mod admin_units;
 pub mod agencies;
 pub mod auth;

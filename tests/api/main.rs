@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod authz;
 mod dispatch;
 mod dossier_errors;
 mod durability;

@@ -197,6 +197,7 @@ async fn pages_load_nothing_from_other_hosts() {
         "/operator",
         "/dispatch",
         "/desk",
+        "/reports",
     ]
     .into_iter()
     .map(String::from)
