@@ -82,12 +82,31 @@ async fn bad_tokens_get_401(b: Backend) {
     let mut tampered: Vec<String> = valid.split('.').map(str::to_owned).collect();
     tampered[2] = tampered[2].chars().rev().collect();
     let tampered = tampered.join(".");
+    // Another algorithm with our secret, and an unsigned token (`alg: none`).
+    let hs512 = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+        &claims(now + 600),
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    let payload = valid.split('.').nth(1).unwrap().to_owned();
+    assert_eq!(base64url(br#"{"a":1}"#), "eyJhIjoxfQ");
+    let unsigned = format!("{}.{payload}.", base64url(br#"{"alg":"none","typ":"JWT"}"#));
+    // A courier's claims turned into an admin's, keeping the courier's signature.
+    let mut courier = claims(now + 600);
+    courier.role = Role::Courier;
+    let courier_token = JwtKeys::new(JWT_SECRET.as_bytes()).sign(&courier).unwrap();
+    let parts: Vec<&str> = courier_token.split('.').collect();
+    let promoted = format!("{}.{payload}.{}", parts[0], parts[2]);
     for token in [
         "garbage",
         "a.b.c",
         expired.as_str(),
         foreign.as_str(),
         tampered.as_str(),
+        hs512.as_str(),
+        unsigned.as_str(),
+        promoted.as_str(),
     ] {
         let res = app
             .send(Method::GET, "/api/v1/users", Some(token), None)
@@ -241,3 +260,16 @@ crate::on_both_backends!(
     repeated_wrong_passwords_are_rate_limited,
     unknown_user_and_wrong_password_look_alike,
 );
+
+/// Base64url without padding (JWT segments).
+fn base64url(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |acc, b| (acc << 8) | *b as u32) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
