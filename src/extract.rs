@@ -173,16 +173,48 @@ fn data_error(path: &str, message: &str) -> FieldError {
 pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     ApiError::new(
         ErrorCode::InvalidQuery,
-        format!("Tham số truy vấn không hợp lệ: {err}"),
+        format!(
+            "Tham số truy vấn không hợp lệ: {}",
+            serde_message_vi(&err.to_string())
+        ),
     )
     .into()
+}
+
+/// A serde error message, said in Vietnamese (the parts people need: which name,
+/// which value), never the library's English.
+pub fn serde_message_vi(msg: &str) -> String {
+    let quoted = |after: &str| -> Option<String> {
+        let rest = &msg[msg.find(after)? + after.len()..];
+        let start = rest.find('`')? + 1;
+        let end = start + rest[start..].find('`')?;
+        Some(rest[start..end].to_owned())
+    };
+    if let Some(name) = quoted("missing field") {
+        format!("thiếu tham số “{name}”")
+    } else if let Some(value) = quoted("unknown variant") {
+        format!("giá trị “{value}” không được chấp nhận")
+    } else if let Some(name) = quoted("unknown field") {
+        format!("không có tham số “{name}”")
+    } else if msg.contains("invalid digit") || msg.contains("number too large") {
+        "giá trị phải là số nguyên".to_owned()
+    } else if msg.contains("invalid type") || msg.contains("invalid value") {
+        "giá trị sai kiểu".to_owned()
+    } else if msg.contains("duplicate field") {
+        "một tham số xuất hiện hai lần".to_owned()
+    } else {
+        "sai định dạng".to_owned()
+    }
 }
 
 /// Error handler for `web::Path`: 400 `invalid_path`.
 pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
     ApiError::new(
         ErrorCode::InvalidPath,
-        format!("Đường dẫn không hợp lệ: {err}"),
+        format!(
+            "Đường dẫn không hợp lệ: {}",
+            serde_message_vi(&err.to_string())
+        ),
     )
     .into()
 }
@@ -190,6 +222,23 @@ pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_we
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_messages_are_said_in_vietnamese() {
+        assert_eq!(
+            serde_message_vi("Query deserialize error: missing field `phone`"),
+            "thiếu tham số “phone”"
+        );
+        assert_eq!(
+            serde_message_vi("Query deserialize error: invalid digit found in string"),
+            "giá trị phải là số nguyên"
+        );
+        assert_eq!(
+            serde_message_vi("unknown variant `soon`, expected one of `a`, `b`"),
+            "giá trị “soon” không được chấp nhận"
+        );
+        assert_eq!(serde_message_vi("something else entirely"), "sai định dạng");
+    }
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]

@@ -19,9 +19,11 @@
 //   #failed-attempts tr[data-reason]  [data-count]; an .empty paragraph when none
 //   #complaints-summary           complaint counts (dd[data-key=total|open|answered|overdue|answered_late])
 //   #overdue-complaints           <ul>; li[data-complaint-id] with .code, .due, .status
-//   #by-agency, #by-post-office, #by-courier, #by-day   grouping tables (tbody tr[data-key])
+//   #by-agency, #by-post-office, #by-courier, #by-day   grouping tables (tbody tr[data-key]); each in a
+//                                 card #block-agency, #block-post-office, #block-courier, #block-day
 //   #charts                       figure[data-chart=dossiers-per-day|on-time-per-week|lead-time-distribution]
-//                                 > img (src blob:…, alt) once loaded; [data-state=loading|ready|error]
+//                                 [data-state=loading|ready|error] > .chart-box > img (src blob:…, alt) once
+//                                 loaded; figcaption > .chart-title, .chart-note
 // URL query: ?from=YYYY-MM-DD&to=YYYY-MM-DD&post_office_id=<id|all>&agency_id=<id>
 (function () {
   'use strict';
@@ -164,7 +166,6 @@
     objectUrls.forEach((u) => URL.revokeObjectURL(u));
     objectUrls = [];
   }
-  window.addEventListener('pagehide', revokeAll);
 
   /** The filters: from the URL, with defaults. */
   function filtersFromUrl() {
@@ -290,7 +291,8 @@
     B.mount(els.charts, h('h2', { id: 'charts-title' }, 'Biểu đồ'),
       h('p', { class: 'hint chart-swipe' }, 'Màn hình hẹp: vuốt ngang trên biểu đồ để xem hết.'),
       CHARTS.map((c) => h('figure', { class: 'card chart', dataset: { chart: c.name, state: 'loading' } },
-        h('div', { class: 'chart-box' }, h('p', { class: 'chart-placeholder muted' }, 'Đang tải biểu đồ…')),
+        h('div', { class: 'chart-box', tabindex: 0, role: 'region', 'aria-label': c.caption },
+          h('p', { class: 'chart-placeholder muted' }, 'Đang tải biểu đồ…')),
         h('figcaption', {}, h('span', { class: 'chart-title' }, c.caption), h('span', { class: 'chart-note' })))));
 
     B.mount(B.app(),
@@ -357,7 +359,9 @@
     els.error.hidden = true;
     setBusy(true);
     els.summary.dataset.state = 'loading';
-    if (!els.summary.firstChild) B.mount(els.summary, h('div', { class: 'summary-main' }, h('p', { class: 'muted' }, 'Đang tải số liệu…')));
+    if (!B.$('#period', els.summary)) {
+      B.mount(els.summary, h('div', { class: 'summary-main' }, h('p', { class: 'muted' }, 'Đang tải số liệu…')));
+    }
     loadCharts(f, query, gen);
     try {
       const [summary, r, overdueList] = await Promise.all([
@@ -373,6 +377,7 @@
       els.summary.dataset.state = 'error';
       B.mount(els.summary, h('div', { class: 'summary-main' }, h('p', { class: 'muted' }, 'Chưa có số liệu.')));
       showError(err);
+      if (err.status === 400 || err.status === 422) validForm(); // point at the bad field, if the form shows it
     } finally {
       if (gen === generation) setBusy(false);
     }
@@ -390,7 +395,7 @@
     if (!rows.length) return h('p', { id, class: 'muted empty' }, empty);
     const thead = head instanceof Node ? head
       : h('thead', {}, h('tr', {}, head.map((c, i) => h('th', { scope: 'col', class: i ? 'num' : null }, c))));
-    return h('div', { class: 'table-wrap' },
+    return h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
       h('table', { id, class: 'compact' }, h('caption', { class: 'sr-only' }, caption), thead, h('tbody', {}, rows)));
   }
 
@@ -577,6 +582,8 @@
       fig.dataset.state = 'loading';
       fig.classList.add('is-loading');
       delete fig.dataset.alt;
+      const box = B.$('.chart-box', fig);
+      if (!B.$('img', box)) B.mount(box, h('p', { class: 'chart-placeholder muted' }, 'Đang tải biểu đồ…'));
       authFetch(`/api/v1/reports/charts/${c.name}.svg?${query}`)
         .then((res) => res.blob())
         .then((blob) => {
@@ -606,7 +613,8 @@
         })
         .catch((err) => {
           if (gen !== generation || err instanceof AuthLost) return;
-          chartError(fig, errorText(err));
+          chartError(fig, err && err.offline ? 'Không kết nối được máy chủ.'
+            : `Không tải được biểu đồ${err && err.status ? ` (lỗi ${err.status})` : ''}.`);
         });
     }
   }

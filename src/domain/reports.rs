@@ -387,6 +387,16 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
+/// A number as Vietnamese write it: at most one decimal, a comma before it.
+pub fn number_vi(v: f64) -> String {
+    let rounded = (v * 10.0).round() / 10.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded:.1}").replace('.', ",")
+    }
+}
+
 /// A CSV document: UTF-8 byte-order mark (so Excel reads Vietnamese), CRLF lines.
 pub fn csv_document(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = String::from("\u{feff}");
@@ -436,7 +446,7 @@ pub fn bar_chart_svg(title: &str, bars: &[(String, Option<f64>)], percent: bool)
         let label = if percent {
             format!("{:.0}%", tick * 100.0)
         } else {
-            format!("{:.0}", tick * max)
+            number_vi(tick * max)
         };
         svg.push_str(&format!(
             "<text x=\"{x}\" y=\"{y}\" text-anchor=\"end\" data-tick=\"{i}\">{label}</text>",
@@ -449,9 +459,9 @@ pub fn bar_chart_svg(title: &str, bars: &[(String, Option<f64>)], percent: bool)
         if let Some(v) = value {
             let bh = (v / max).clamp(0.0, 1.0) * plot_h;
             let shown = if percent {
-                format!("{:.1}%", v * 100.0)
+                format!("{}%", number_vi(v * 100.0))
             } else {
-                format!("{v}")
+                number_vi(*v)
             };
             svg.push_str(&format!(
                 "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar_w:.1}\" height=\"{bh:.1}\" fill=\"#c8102e\"><title>{l}: {shown}</title></rect>\
@@ -475,6 +485,15 @@ pub fn bar_chart_svg(title: &str, bars: &[(String, Option<f64>)], percent: bool)
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn numbers_read_the_vietnamese_way() {
+        assert_eq!(number_vi(1.5), "1,5");
+        assert_eq!(number_vi(88.888), "88,9");
+        assert_eq!(number_vi(100.0), "100");
+        assert_eq!(number_vi(0.0), "0");
+    }
+
     use super::*;
 
     fn t(s: &str) -> NaiveDateTime {
@@ -616,7 +635,9 @@ mod tests {
         assert!(svg.contains("Hồ sơ &lt;mỗi&gt; ngày"));
         assert_eq!(svg.matches("<rect x=").count(), 1);
         let pct = bar_chart_svg("Tỷ lệ", &[("T1".into(), Some(0.75))], true);
-        assert!(pct.contains("75.0%"));
+        assert!(pct.contains(">75%<"), "{pct}");
+        let pct = bar_chart_svg("Tỷ lệ", &[("T1".into(), Some(0.889))], true);
+        assert!(pct.contains(">88,9%<"), "{pct}");
     }
 
     #[test]

@@ -39,7 +39,44 @@ pub fn routes(r: &mut Routes) {
 }
 
 /// The staff view of a dossier, read in the caller's transaction.
-pub fn staff_view(c: &mut DbConnection, id: i64) -> Result<Value, ApiError> {
+/// Roles that see a citizen's ID number in full: those who take or check the
+/// papers (operator at intake, clerk at the desk) and admins. Others see it masked.
+pub const SEE_ID_NUMBERS: [Role; 3] = [Role::Operator, Role::Clerk, Role::Admin];
+
+/// `087123456789` → `0871******89`, for the string at JSON `pointer` in `v`.
+pub fn mask_id_number_at(v: &mut Value, pointer: &str) {
+    if let Some(slot) = v.pointer_mut(pointer) {
+        if let Some(n) = slot.as_str() {
+            let masked: String = n
+                .chars()
+                .enumerate()
+                .map(|(i, ch)| {
+                    if (4..n.len().saturating_sub(2)).contains(&i) {
+                        '*'
+                    } else {
+                        ch
+                    }
+                })
+                .collect();
+            *slot = Value::String(masked);
+        }
+    }
+}
+
+fn mask_id_number(v: &mut Value) {
+    mask_id_number_at(v, "/citizen/id_number");
+}
+
+/// The whole dossier as `viewer` may see it.
+pub fn staff_view(c: &mut DbConnection, id: i64, viewer: Role) -> Result<Value, ApiError> {
+    let mut v = full_view(c, id)?;
+    if !SEE_ID_NUMBERS.contains(&viewer) {
+        mask_id_number(&mut v);
+    }
+    Ok(v)
+}
+
+fn full_view(c: &mut DbConnection, id: i64) -> Result<Value, ApiError> {
     let d = dossiers::find(c, id)?.ok_or_else(|| ApiError::not_found("hồ sơ"))?;
     let t = tasks::of_dossier(c, id)?;
     let e = events::of_dossier(c, id)?;
@@ -73,7 +110,7 @@ async fn get(
                     "Hồ sơ này thuộc cơ quan khác",
                 ));
             }
-            staff_view(c, d.id)
+            staff_view(c, d.id, auth.role)
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -99,9 +136,24 @@ where
     let limits = state.settings.attempt_limits();
     idempotency::write(&state, &auth, &req, &digest, StatusCode::OK, move |c| {
         let id = action(c, &who, &code, limits)?;
-        staff_view(c, id)
+        staff_view(c, id, who.role)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_numbers_are_masked_but_their_ends() {
+        let mut v = serde_json::json!({"citizen": {"id_number": "087123456789"}});
+        mask_id_number(&mut v);
+        assert_eq!(v["citizen"]["id_number"], "0871******89");
+        let mut none = serde_json::json!({"citizen": {"id_number": null}});
+        mask_id_number(&mut none);
+        assert_eq!(none["citizen"]["id_number"], Value::Null);
+    }
 }
 
 #[derive(Debug, Deserialize)]

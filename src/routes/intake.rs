@@ -49,7 +49,7 @@ async fn create(
         move |c| {
             let index = zones.get(c)?;
             let id = intake::create(c, &who, valid, &tariff, &prefix, &index)?;
-            super::dossiers::staff_view(c, id)
+            super::dossiers::staff_view(c, id, who.role)
         },
     )
     .await
@@ -179,6 +179,9 @@ async fn citizen_by_phone(
     let (citizen, places) =
         found.ok_or_else(|| ApiError::not_found("người dân với số điện thoại này"))?;
     let mut v = serde_json::to_value(&citizen).map_err(ApiError::internal)?;
+    if !super::dossiers::SEE_ID_NUMBERS.contains(&auth.role) {
+        super::dossiers::mask_id_number_at(&mut v, "/id_number");
+    }
     v["addresses"] = serde_json::to_value(&places).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(v))
 }

@@ -199,7 +199,11 @@ async fn csv(
                     local(first(&["picked_up"])),
                     local(first(&["handed_over", "received"])),
                     local(last("result_ready")),
-                    d.outcome.clone().unwrap_or_default(),
+                    d.outcome
+                        .as_deref()
+                        .and_then(|o| crate::domain::dossier::Outcome::parse(o).ok())
+                        .map(|o| o.label_vi().to_owned())
+                        .unwrap_or_default(),
                     local(done),
                 ]);
             }

@@ -48,7 +48,7 @@ async fn assign(
         StatusCode::OK,
         move |c| {
             let dossier_id = actions::assign(c, &who, task_id, courier_id, false, limits)?;
-            task_and_dossier(c, task_id, dossier_id)
+            task_and_dossier(c, task_id, dossier_id, who.role)
         },
     )
     .await
@@ -58,8 +58,9 @@ fn task_and_dossier(
     c: &mut crate::db::DbConnection,
     task_id: i64,
     dossier_id: i64,
+    viewer: Role,
 ) -> Result<Value, ApiError> {
-    let d = super::dossiers::staff_view(c, dossier_id)?;
+    let d = super::dossiers::staff_view(c, dossier_id, viewer)?;
     let t = tasks::find(c, task_id)?.ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
     let code = d["tracking_code"].as_str().unwrap_or_default().to_owned();
     Ok(json!({"task": view::task(&t, &code), "dossier": d}))
@@ -290,7 +291,7 @@ async fn event(
     let who = auth.clone();
     idempotency::write(&state, &auth, &req, &digest, StatusCode::OK, move |c| {
         let dossier_id = actions::task_event(c, &who, task_id, &input, limits)?;
-        task_and_dossier(c, task_id, dossier_id)
+        task_and_dossier(c, task_id, dossier_id, who.role)
     })
     .await
 }
