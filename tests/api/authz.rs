@@ -243,6 +243,20 @@ async fn other_peoples_objects_are_forbidden(backend: Backend) {
         )
         .await;
     assert_eq!(s, 403, "another agency's dossier");
+    // ID numbers: in full to those who check papers, masked for everyone else.
+    for (token, expected) in [
+        (&w.operator, "087123456789"),
+        (&w.clerk, "087123456789"),
+        (&w.courier, "0871******89"),
+        (&w.dispatcher, "0871******89"),
+    ] {
+        let (_, seen) = app.get(&format!("/api/v1/dossiers/{code}"), token).await;
+        assert_eq!(seen["citizen"]["id_number"], expected);
+    }
+    let (_, citizen) = app
+        .get("/api/v1/citizens?phone=0912345678", &w.dispatcher)
+        .await;
+    assert_eq!(citizen["id_number"], "0871******89", "{citizen}");
     // The owner may (the event goes through).
     let (s, v) = app
         .post(

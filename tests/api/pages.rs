@@ -238,3 +238,41 @@ async fn pages_load_nothing_from_other_hosts() {
     }
     assert!(checked >= 15, "checked only {checked} files");
 }
+
+/// CORS is closed (no other origin may read answers) and pages refuse framing and
+/// sniffing.
+#[tokio::test]
+async fn cors_is_closed_and_pages_carry_security_headers() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let res = app
+        .client
+        .get(format!("{}/api/v1/track/HS000000015VN", app.base))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    let res = app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/v1/pickup-requests", app.base),
+        )
+        .header("Origin", "https://evil.example")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(!res.status().is_success(), "{}", res.status());
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    for page in ["/operator", "/track", "/", "/docs"] {
+        let (_, headers, _) = text(&app, page).await;
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{page}: {csp}"
+        );
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+    }
+}
