@@ -78,7 +78,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(crate::extract::BODY_LIMIT))
                 .wrap(from_fn(routes::access::enforce))
                 .wrap(from_fn(metrics::track))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::AccessLog>::new())
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))

@@ -193,7 +193,55 @@ where
     vec![r1, r2, r3, r4, r5]
 }
 
+/// Passwords, tokens and ID numbers never reach the log, even at debug level.
+async fn secrets_never_reach_the_log(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let node = Node::start_with(&db.url, &[("RUST_LOG", "debug")]);
+    let app = TestApp::at(&node.base, &db.url);
+    let w = world(&app).await;
+    let (status, pair) = app.login_raw("tongdai", "password-123").await;
+    assert_eq!(status, 200);
+    let (access, refresh) = (
+        pair["access_token"].as_str().unwrap().to_owned(),
+        pair["refresh_token"].as_str().unwrap().to_owned(),
+    );
+    let (s, d) = app
+        .post("/api/v1/pickup-requests", &access, &request(w.agency_id))
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let (s, _) = app
+        .post(
+            "/api/v1/auth/refresh",
+            "",
+            &json!({"refresh_token": refresh}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = app.login_raw("tongdai", "wrong-password-456").await;
+    assert_eq!(s, 401);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let log = node.output.lock().unwrap().join("\n");
+    assert!(
+        log.contains("/api/v1/pickup-requests"),
+        "the log is captured"
+    );
+    for secret in [
+        "password-123",
+        "wrong-password-456",
+        crate::helpers::ADMIN_PASSWORD,
+        crate::helpers::JWT_SECRET,
+        access.as_str(),
+        refresh.as_str(),
+        "087123456789",
+    ] {
+        assert!(!log.contains(secret), "the log holds a secret: {secret}");
+    }
+}
+
 crate::on_both_backends!(
     acknowledged_creates_survive_kill_9,
-    two_nodes_never_assign_a_task_twice
+    two_nodes_never_assign_a_task_twice,
+    secrets_never_reach_the_log
 );

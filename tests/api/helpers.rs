@@ -256,13 +256,21 @@ fn drop_pg(server: String, name: String) {
 pub struct Node {
     child: std::process::Child,
     pub base: String,
+    /// Everything the process printed (its log), line by line.
+    pub output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Node {
     /// Starts `buuta serve` on `database_url` and a free port; returns once it listens.
     pub fn start(database_url: &str) -> Node {
+        Self::start_with(database_url, &[])
+    }
+
+    /// Like [`start`](Self::start), with more environment (later entries win).
+    pub fn start_with(database_url: &str, env: &[(&str, &str)]) -> Node {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_buuta"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_buuta"));
+        command
             .arg("serve")
             .env("DATABASE_URL", database_url)
             .env("BUUTA_BIND", "127.0.0.1:0")
@@ -272,15 +280,28 @@ impl Node {
             .env("BUUTA_DB_POOL_SIZE", "8")
             .env("BUUTA_TRACK_PER_MINUTE", "100000")
             .env("RUST_LOG", "error")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
-            .stderr(if std::env::var_os("BUUTA_NODE_LOGS").is_some() {
-                std::process::Stdio::inherit()
-            } else {
-                std::process::Stdio::null()
-            })
-            .spawn()
-            .expect("buuta starts");
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("buuta starts");
         let stdout = child.stdout.take().expect("stdout");
+        let output: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+        let kept = output.clone();
+        // The log (stderr), kept for tests that read it; echoed with BUUTA_NODE_LOGS.
+        let stderr = child.stderr.take().expect("stderr");
+        let log = output.clone();
+        std::thread::spawn(move || {
+            let echo = std::env::var_os("BUUTA_NODE_LOGS").is_some();
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if echo {
+                    eprintln!("[node log] {line}");
+                }
+                log.lock().unwrap().push(line);
+            }
+        });
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut sent = false;
@@ -292,6 +313,7 @@ impl Node {
                 if echo {
                     eprintln!("[node] {line}");
                 }
+                kept.lock().unwrap().push(line.clone());
                 if !sent {
                     if let Some(i) = line.find("http://") {
                         let url = line[i..].split_whitespace().next().unwrap_or("").to_owned();
@@ -304,7 +326,11 @@ impl Node {
         let base = rx
             .recv_timeout(std::time::Duration::from_secs(60))
             .expect("buuta printed its address");
-        Node { child, base }
+        Node {
+            child,
+            base,
+            output,
+        }
     }
 
     /// SIGKILL: no shutdown, no flush, nothing.
