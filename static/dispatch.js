@@ -386,6 +386,7 @@
       h('div', { class: 'field date-field' }, h('label', { for: 'date' }, 'Ngày'), els.date),
       els.refresh,
       h('div', { class: 'toolbar-actions' }, els.auto, els.plan),
+      h('a', { id: 'reports-link', class: 'button', href: '/reports' }, 'Báo cáo'),
       els.updated);
 
     // map
