@@ -178,6 +178,17 @@ async fn a_request_goes_through_every_page() {
     shots(&b, "dispatch", DESKTOP).await;
     assert_no_page_errors(&b, "dispatch").await;
 
+    // The dispatcher's reports: figures and charts of the demo province.
+    b.click("#reports-link").await;
+    b.wait("#summary[data-state=ready]").await;
+    b.until(
+        "the charts loaded",
+        "document.querySelectorAll('#charts img[src^=\"blob:\"]').length === 3",
+    )
+    .await;
+    shots(&b, "reports", DESKTOP).await;
+    assert_no_page_errors(&b, "reports").await;
+
     // The courier, on a phone, records arrival and pickup.
     let (courier, pickup) = holder(&app, &code, "pickup").await;
     b.size(PHONE.0, PHONE.1).await;
