@@ -54,6 +54,10 @@
 //!   the delivery is a delivery of goods already carried, bound to that vehicle;
 //! - pickup-only singles done in the head: their load stays on board to the end depot, so
 //!   they reduce the remaining capacity;
+//! - delivery-only singles given to the vehicle: they are loaded at its start depot, so
+//!   they ride through the whole head as well; the vehicle only takes as many as fit on top
+//!   of the head's highest load (as [`check`] counts it), not just in the room left after
+//!   the head;
 //! - jobs fully done in the head leave the optimisation (but stay in the route).
 //!
 //! A vehicle with a fixed head always gets a route (at least head and return), and using it
@@ -280,6 +284,67 @@ impl std::error::Error for PlanError {}
 /// service start (ETA) and departure times computed from the matrix.
 pub fn solve(problem: &Problem, settings: &Settings) -> Result<Solution, PlanError> {
     let began = Instant::now();
+    let Prepared {
+        heads,
+        tasks,
+        starts,
+        mut unassigned,
+    } = prepare(problem)?;
+
+    let mut outcome = if tasks.is_empty() {
+        vrp::Outcome::default()
+    } else {
+        vrp::run(
+            problem,
+            &tasks,
+            &starts,
+            settings,
+            began + settings.time_limit.mul_f64(SEARCH_SHARE),
+        )?
+    };
+    if !tasks.is_empty() && starts.iter().any(Option::is_some) {
+        let mut improver = improve::Improver::new(
+            problem,
+            &tasks,
+            &starts,
+            &outcome.routes,
+            began + settings.time_limit.mul_f64(POLISH_SHARE),
+            improve::Rng::new(settings.seed.unwrap_or_else(clock_seed)),
+        );
+        improver.search();
+        outcome.routes = improver.routes();
+        let placed: HashSet<usize> = outcome
+            .routes
+            .values()
+            .flatten()
+            .map(|(job, _)| *job)
+            .collect();
+        outcome.unassigned.retain(|(job, _)| !placed.contains(job));
+    }
+
+    unassigned.extend(
+        outcome
+            .unassigned
+            .into_iter()
+            .map(|(job, reason)| (problem.jobs[job].id.clone(), reason)),
+    );
+    Ok(assemble(problem, &heads, outcome.routes, unassigned))
+}
+
+/// What the solvers work on, derived from the problem and the fixed heads.
+struct Prepared {
+    /// Each vehicle's fixed head, replayed.
+    heads: Vec<Head>,
+    /// What is left to plan.
+    tasks: Vec<Task>,
+    /// Where and when each vehicle becomes available (`None`: its shift is over).
+    starts: Vec<Option<SolverStart>>,
+    /// Jobs no vehicle can serve, found without the solvers, as (job id, reason).
+    unassigned: Vec<(String, String)>,
+}
+
+/// Validates `problem`, replays the fixed heads and derives the solvers' tasks and starts.
+fn prepare(problem: &Problem) -> Result<Prepared, PlanError> {
     validate(problem)?;
     let index = JobIndex::new(problem);
     let heads = problem
@@ -349,91 +414,73 @@ pub fn solve(problem: &Problem, settings: &Settings) -> Result<Solution, PlanErr
                 location: head.location,
                 time: head.departure,
                 capacity: (vehicle.capacity - head.carried_to_end).max(0),
+                depot_room: (vehicle.capacity - head.peak).max(0),
                 has_head: !head.stops.is_empty(),
             })
         })
         .collect();
+    Ok(Prepared {
+        heads,
+        tasks,
+        starts,
+        unassigned,
+    })
+}
 
-    let mut outcome = if tasks.is_empty() {
-        vrp::Outcome::default()
-    } else {
-        vrp::run(
-            problem,
-            &tasks,
-            &starts,
-            settings,
-            began + settings.time_limit.mul_f64(SEARCH_SHARE),
-        )?
-    };
-    if !tasks.is_empty() && starts.iter().any(Option::is_some) {
-        let mut improver = improve::Improver::new(
-            problem,
-            &tasks,
-            &starts,
-            &outcome.routes,
-            began + settings.time_limit.mul_f64(POLISH_SHARE),
-            improve::Rng::new(settings.seed.unwrap_or_else(clock_seed)),
-        );
-        improver.search();
-        outcome.routes = improver.routes();
-        let placed: HashSet<usize> = outcome
-            .routes
-            .values()
-            .flatten()
-            .map(|(job, _)| *job)
-            .collect();
-        outcome.unassigned.retain(|(job, _)| !placed.contains(job));
-    }
-
-    unassigned.extend(
-        outcome
-            .unassigned
-            .into_iter()
-            .map(|(job, reason)| (problem.jobs[job].id.clone(), reason)),
-    );
-
+/// Builds the solution from the heads and the solvers' stops after them.
+fn assemble(
+    problem: &Problem,
+    heads: &[Head],
+    mut planned: HashMap<usize, Vec<(usize, StopPart)>>,
+    unassigned: Vec<(String, String)>,
+) -> Solution {
     let mut routes = Vec::new();
     for (vehicle_idx, (vehicle, head)) in problem.vehicles.iter().zip(heads).enumerate() {
-        let planned = outcome
-            .routes
-            .get(&vehicle_idx)
-            .cloned()
-            .unwrap_or_default();
-        if head.stops.is_empty() && planned.is_empty() {
+        let stops = planned.remove(&vehicle_idx).unwrap_or_default();
+        if head.stops.is_empty() && stops.is_empty() {
             continue;
         }
-        let mut stops = head.stops;
-        let mut location = head.location;
-        let mut time = head.departure;
-        let mut distance = head.distance;
-        for (job, part) in planned {
-            let stop = part_stop(&problem.jobs[job], part).expect("solver parts match their jobs");
-            let arrival = time + problem.matrix.durations[location][stop.location];
-            let start = arrival.max(stop.window.map_or(arrival, |window| window.0));
-            let departure = start + stop.service;
-            distance += problem.matrix.distances[location][stop.location];
-            stops.push(PlannedStop {
-                job_id: problem.jobs[job].id.clone(),
-                part,
-                location: stop.location,
-                arrival,
-                start,
-                departure,
-            });
-            location = stop.location;
-            time = departure;
-        }
-        distance += problem.matrix.distances[location][vehicle.end];
-        let end_arrival = time + problem.matrix.durations[location][vehicle.end];
-        routes.push(Route {
-            vehicle_id: vehicle.id.clone(),
-            stops,
-            distance,
-            duration: end_arrival - vehicle.shift.0,
-        });
+        routes.push(build_route(problem, vehicle, head, &stops));
     }
+    Solution { routes, unassigned }
+}
 
-    Ok(Solution { routes, unassigned })
+/// The route of `vehicle`: its head, then `planned` with times from the matrix.
+fn build_route(
+    problem: &Problem,
+    vehicle: &Vehicle,
+    head: &Head,
+    planned: &[(usize, StopPart)],
+) -> Route {
+    let mut stops = head.stops.clone();
+    let mut location = head.location;
+    let mut time = head.departure;
+    let mut distance = head.distance;
+    for &(job, part) in planned {
+        let stop = part_stop(&problem.jobs[job], part).expect("solver parts match their jobs");
+        let arrival = time + problem.matrix.durations[location][stop.location];
+        let start = arrival.max(stop.window.map_or(arrival, |window| window.0));
+        let departure = start + stop.service;
+        distance += problem.matrix.distances[location][stop.location];
+        stops.push(PlannedStop {
+            job_id: problem.jobs[job].id.clone(),
+            part,
+            location: stop.location,
+            arrival,
+            start,
+            departure,
+        });
+        location = stop.location;
+        time = departure;
+    }
+    distance += problem.matrix.distances[location][vehicle.end];
+    let end_arrival = time + problem.matrix.durations[location][vehicle.end];
+    Route {
+        vehicle_id: vehicle.id.clone(),
+        stops,
+        distance,
+        duration: end_arrival - vehicle.shift.0,
+    }
 }
 
 /// Share of the time limit given to vrp-core's search; the polish gets the time up to
@@ -517,7 +564,11 @@ impl Task {
 pub(crate) struct SolverStart {
     location: usize,
     time: f64,
+    /// Room after the head: capacity less the pickup-only loads collected in the head.
     capacity: i32,
+    /// Room for delivery-only singles planned after the head: they are loaded at the start
+    /// depot, so they ride through the whole head and must fit on top of its peak load.
+    depot_room: i32,
     has_head: bool,
 }
 
@@ -557,6 +608,10 @@ struct Head {
     pending: Vec<usize>,
     /// Pickup-only singles collected in the head: on board until the end depot.
     carried_to_end: i32,
+    /// Highest load along the head (from the start, as [`check`] counts it), not counting
+    /// the delivery-only singles planned after the head: those are loaded at the start
+    /// depot too, so they ride through the whole head on top of this.
+    peak: i32,
     location: usize,
     departure: f64,
     distance: f64,
@@ -573,10 +628,14 @@ impl Head {
             parts: Vec::new(),
             pending: Vec::new(),
             carried_to_end: 0,
+            peak: 0,
             location: vehicle.start,
             departure: vehicle.shift.0,
             distance: 0.,
         };
+        // Load along the head relative to what it left the start with (the head's own
+        // delivery-only singles), and its highest value.
+        let (mut loaded_at_start, mut relative, mut highest) = (0, 0, 0);
         for (job_id, part) in &vehicle.fixed_head {
             let invalid = |msg: &str| {
                 PlanError::InvalidProblem(format!(
@@ -604,8 +663,13 @@ impl Head {
                     head.pending.remove(pos);
                 }
                 StopPart::Single if job.demand >= 0 => head.carried_to_end += job.demand,
-                StopPart::Single => {}
+                StopPart::Single => loaded_at_start -= job.demand,
             }
+            relative += match part {
+                StopPart::Delivery => -job.demand,
+                StopPart::Pickup | StopPart::Single => job.demand,
+            };
+            highest = highest.max(relative);
             let arrival = head.departure + problem.matrix.durations[head.location][stop.location];
             let start = arrival.max(stop.window.map_or(arrival, |window| window.0));
             let departure = start + stop.service;
@@ -622,6 +686,7 @@ impl Head {
             head.location = stop.location;
             head.departure = departure;
         }
+        head.peak = loaded_at_start + highest;
         Ok(head)
     }
 }
