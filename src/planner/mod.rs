@@ -60,6 +60,9 @@
 //!   the head;
 //! - jobs fully done in the head leave the optimisation (but stay in the route).
 //!
+//! Before returning, every route is replayed by the checker's own rules; should one still
+//! break a constraint, its offending planned jobs are reported unassigned instead.
+//!
 //! A vehicle with a fixed head always gets a route (at least head and return), and using it
 //! for more work costs no extra vehicle in the objective. A vehicle whose head already ends
 //! after its shift gets nothing more; loads on board it are reported unassigned.
@@ -427,22 +430,101 @@ fn prepare(problem: &Problem) -> Result<Prepared, PlanError> {
     })
 }
 
-/// Builds the solution from the heads and the solvers' stops after them.
+/// Builds the solution from the heads and the solvers' stops after them, then makes sure
+/// [`check`] accepts every route: the solvers' models are meant to match the checker's,
+/// but should a route still break a constraint, the planned jobs that break it are taken
+/// out and reported unassigned rather than handed out as an infeasible plan.
+///
+/// A route whose fixed head alone already breaks a constraint (history: e.g. a head that
+/// ends after the shift) cannot be repaired and is kept as planned.
 fn assemble(
     problem: &Problem,
     heads: &[Head],
     mut planned: HashMap<usize, Vec<(usize, StopPart)>>,
-    unassigned: Vec<(String, String)>,
+    mut unassigned: Vec<(String, String)>,
 ) -> Solution {
     let mut routes = Vec::new();
     for (vehicle_idx, (vehicle, head)) in problem.vehicles.iter().zip(heads).enumerate() {
-        let stops = planned.remove(&vehicle_idx).unwrap_or_default();
+        let mut stops = planned.remove(&vehicle_idx).unwrap_or_default();
         if head.stops.is_empty() && stops.is_empty() {
             continue;
         }
-        routes.push(build_route(problem, vehicle, head, &stops));
+        let mut route = build_route(problem, vehicle, head, &stops);
+        if !check::route_errors(problem, vehicle, &route).is_empty() {
+            let dropped = repair(problem, vehicle, head, &mut stops);
+            for job in dropped {
+                unassigned.push((
+                    problem.jobs[job].id.clone(),
+                    "left out by the final feasibility check of its route".to_string(),
+                ));
+            }
+            if head.stops.is_empty() && stops.is_empty() {
+                continue;
+            }
+            route = build_route(problem, vehicle, head, &stops);
+        }
+        routes.push(route);
     }
     Solution { routes, unassigned }
+}
+
+/// Takes out of `stops` (the planned stops after `head`) the jobs that make the route
+/// infeasible for [`check`], keeping the others in their order: jobs are kept one by one,
+/// on-board deliveries first, each only if the route stays feasible with it. Returns the
+/// jobs taken out. Leaves `stops` as it is when the head alone is already infeasible.
+fn repair(
+    problem: &Problem,
+    vehicle: &Vehicle,
+    head: &Head,
+    stops: &mut Vec<(usize, StopPart)>,
+) -> Vec<usize> {
+    let feasible = |stops: &[(usize, StopPart)]| {
+        check::route_errors(
+            problem,
+            vehicle,
+            &build_route(problem, vehicle, head, stops),
+        )
+        .is_empty()
+    };
+    if !feasible(&[]) {
+        tracing::error!(
+            vehicle = %vehicle.id,
+            "planner: the fixed head alone breaks a constraint; route kept as planned"
+        );
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = Vec::new();
+    for (job, _) in stops.iter() {
+        if !order.contains(job) {
+            order.push(*job);
+        }
+    }
+    // On-board deliveries (the pickup is in the head) first: they cannot be unassigned
+    // without leaving a job half served.
+    order.sort_by_key(|job| !head.pending.contains(job));
+    let mut kept: HashSet<usize> = HashSet::new();
+    let mut dropped = Vec::new();
+    for job in order {
+        kept.insert(job);
+        let candidate: Vec<(usize, StopPart)> = stops
+            .iter()
+            .copied()
+            .filter(|(other, _)| kept.contains(other))
+            .collect();
+        if !feasible(&candidate) {
+            kept.remove(&job);
+            dropped.push(job);
+        }
+    }
+    stops.retain(|(job, _)| kept.contains(job));
+    if !dropped.is_empty() {
+        tracing::warn!(
+            vehicle = %vehicle.id,
+            dropped = dropped.len(),
+            "planner: a planned route broke a constraint; its offending jobs are unassigned"
+        );
+    }
+    dropped
 }
 
 /// The route of `vehicle`: its head, then `planned` with times from the matrix.

@@ -537,3 +537,51 @@ fn depot_load_that_fits_through_the_head_is_planned() {
         ]
     );
 }
+
+/// The last guard of `solve`: planned stops that break a constraint (here an overload and
+/// a missed window, as if a solver had erred) are taken out and reported unassigned, the
+/// rest of the route is kept in its order, and the checker accepts the result.
+#[test]
+fn infeasible_planned_route_is_repaired_before_returning() {
+    let mut problem = Problem {
+        matrix: line_matrix(),
+        vehicles: vec![vehicle("v1", 1), vehicle("v2", 1)],
+        jobs: vec![pair("A", 1, 2), pair("B", 3, 4), pair("C", 1, 2)],
+    };
+    problem.jobs[2].kind = JobKind::Pair {
+        pickup: stop(1),
+        delivery: Stop {
+            location: 2,
+            window: Some((0., 15.)),
+            service: 0.,
+        },
+    };
+    let prepared = prepare(&problem).expect("valid");
+    let (a, b, c) = (0, 1, 2);
+    let planned = HashMap::from([
+        (
+            0,
+            vec![
+                (a, StopPart::Pickup),
+                (b, StopPart::Pickup), // two on board with capacity 1
+                (a, StopPart::Delivery),
+                (b, StopPart::Delivery),
+            ],
+        ),
+        (1, vec![(c, StopPart::Pickup), (c, StopPart::Delivery)]), // at 20, window ends at 15
+    ]);
+    let solution = assemble(&problem, &prepared.heads, planned, Vec::new());
+    check(&problem, &solution).expect("repaired");
+    let unassigned: Vec<&str> = solution
+        .unassigned
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(unassigned.len(), 2, "{unassigned:?}");
+    assert!(unassigned.contains(&"B") && unassigned.contains(&"C"));
+    assert_eq!(solution.routes.len(), 1, "v2 has nothing left");
+    assert_eq!(
+        keys(&solution.routes[0]),
+        vec![("A", StopPart::Pickup), ("A", StopPart::Delivery)]
+    );
+}
