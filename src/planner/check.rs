@@ -1,7 +1,7 @@
 //! Independent feasibility check of a [`Solution`]: it trusts nothing the solver says and
 //! replays every route from the matrix.
 
-use super::{part_stop, JobKind, Problem, Solution, StopPart};
+use super::{part_stop, JobKind, Problem, Route, Solution, StopPart, Vehicle};
 use std::collections::{HashMap, HashSet};
 
 /// Relative tolerance for comparing times and distances.
@@ -76,133 +76,23 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
             errors.push(format!("{who}: more than one route"));
         }
 
-        // Fixed head first and in order.
-        let head = &vehicle.fixed_head;
-        let head_ok = route.stops.len() >= head.len()
-            && head
-                .iter()
-                .zip(&route.stops)
-                .all(|((id, part), stop)| stop.job_id == *id && stop.part == *part);
-        if !head_ok {
-            errors.push(format!(
-                "{who}: the route does not begin with the vehicle's fixed head {head:?}"
-            ));
-        }
-
-        // Initial load: every delivery-only single of the route is on board from the start.
-        let mut load: i64 = route
-            .stops
-            .iter()
-            .filter(|stop| stop.part == StopPart::Single)
-            .filter_map(|stop| jobs.get(stop.job_id.as_str()))
-            .map(|&idx| problem.jobs[idx].demand)
-            .filter(|demand| *demand < 0)
-            .map(|demand| -i64::from(demand))
-            .sum();
-        let capacity = i64::from(vehicle.capacity);
-        if load > capacity {
-            errors.push(format!(
-                "{who}: leaves with load {load} over capacity {capacity}"
-            ));
-        }
-
-        let mut location = vehicle.start;
-        let mut time = vehicle.shift.0;
-        let mut distance = 0.;
-        let mut replay_ok = true;
         for (pos, stop) in route.stops.iter().enumerate() {
-            let at = format!("{who}, stop {pos} ({} {:?})", stop.job_id, stop.part);
             let Some(&job_idx) = jobs.get(stop.job_id.as_str()) else {
-                errors.push(format!("{at}: unknown job"));
-                replay_ok = false;
                 continue;
             };
-            let job = &problem.jobs[job_idx];
-            let Some(spec) = part_stop(job, stop.part) else {
-                errors.push(format!("{at}: part does not match the job kind"));
-                replay_ok = false;
+            if part_stop(&problem.jobs[job_idx], stop.part).is_none() {
                 continue;
-            };
+            }
             if let Some((other_route, other_pos)) =
                 served.insert((job_idx, stop.part), (route_idx, pos))
             {
                 errors.push(format!(
-                    "{at}: already served by route {other_route} at stop {other_pos}"
-                ));
-            }
-            if stop.location != spec.location || spec.location >= size {
-                errors.push(format!(
-                    "{at}: location {} but the job's is {}",
-                    stop.location, spec.location
-                ));
-                replay_ok = false;
-                continue;
-            }
-
-            let arrival = time + problem.matrix.durations[location][spec.location];
-            let start = arrival.max(spec.window.map_or(arrival, |window| window.0));
-            let departure = start + spec.service;
-            distance += problem.matrix.distances[location][spec.location];
-            if !(close(stop.arrival, arrival)
-                && close(stop.start, start)
-                && close(stop.departure, departure))
-            {
-                errors.push(format!(
-                    "{at}: times {}/{}/{} but the matrix gives {arrival}/{start}/{departure}",
-                    stop.arrival, stop.start, stop.departure
-                ));
-            }
-            let in_head = pos < head.len();
-            if let Some((from, to)) = spec.window {
-                let inside = not_after(from, start) && not_after(start, to);
-                if !in_head && !inside {
-                    errors.push(format!(
-                        "{at}: service starts at {start}, outside the window [{from}, {to}]"
-                    ));
-                }
-            }
-            if !not_after(vehicle.shift.0, start) || !not_after(start, vehicle.shift.1) {
-                errors.push(format!(
-                    "{at}: service starts at {start}, outside the shift {:?}",
-                    vehicle.shift
-                ));
-            }
-
-            let demand = i64::from(job.demand);
-            load += match (stop.part, demand >= 0) {
-                (StopPart::Pickup, _) | (StopPart::Single, true) => demand,
-                (StopPart::Delivery, _) => -demand,
-                (StopPart::Single, false) => demand,
-            };
-            if load > capacity {
-                errors.push(format!("{at}: load {load} over capacity {capacity}"));
-            }
-            location = spec.location;
-            time = departure;
-        }
-        if replay_ok {
-            distance += problem.matrix.distances[location][vehicle.end];
-            let end = time + problem.matrix.durations[location][vehicle.end];
-            if !not_after(end, vehicle.shift.1) {
-                errors.push(format!(
-                    "{who}: back at the end at {end}, after the shift end {}",
-                    vehicle.shift.1
-                ));
-            }
-            if !close(route.distance, distance) {
-                errors.push(format!(
-                    "{who}: distance {} but the matrix gives {distance}",
-                    route.distance
-                ));
-            }
-            if !close(route.duration, end - vehicle.shift.0) {
-                errors.push(format!(
-                    "{who}: duration {} but the matrix gives {}",
-                    route.duration,
-                    end - vehicle.shift.0
+                    "{who}, stop {pos} ({} {:?}): already served by route {other_route} at stop {other_pos}",
+                    stop.job_id, stop.part
                 ));
             }
         }
+        replay_route(problem, &jobs, vehicle, route, &mut errors);
     }
 
     for vehicle in &problem.vehicles {
@@ -267,15 +157,13 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
             }
             _ => {}
         }
-        if let [Some((pickup_route, pickup_pos)), Some((delivery_route, delivery_pos))] = places[..]
-        {
+        if let [Some((pickup_route, _)), Some((delivery_route, _))] = places[..] {
+            // Their order on one route is checked with the route.
             if pickup_route != delivery_route {
                 errors.push(format!(
                     "job {}: pickup and delivery on different routes",
                     job.id
                 ));
-            } else if pickup_pos >= delivery_pos {
-                errors.push(format!("job {}: delivery before pickup", job.id));
             }
         }
         if let JobKind::Pair { .. } = job.kind {
@@ -289,5 +177,172 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// The violations of one route taken alone (everything [`check`] verifies that does not
+/// depend on the other routes or on the list of unassigned jobs).
+pub(crate) fn route_errors(problem: &Problem, vehicle: &Vehicle, route: &Route) -> Vec<String> {
+    let jobs: HashMap<&str, usize> = problem
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(idx, job)| (job.id.as_str(), idx))
+        .collect();
+    let mut errors = Vec::new();
+    if vehicle.start >= problem.matrix.size() || vehicle.end >= problem.matrix.size() {
+        errors.push(format!(
+            "vehicle {}: start or end outside the matrix",
+            vehicle.id
+        ));
+    } else {
+        replay_route(problem, &jobs, vehicle, route, &mut errors);
+    }
+    errors
+}
+
+/// Replays `route` of `vehicle` from the matrix: fixed head, loads, times, windows, shift,
+/// pickup before delivery within the route, distance and duration.
+fn replay_route(
+    problem: &Problem,
+    jobs: &HashMap<&str, usize>,
+    vehicle: &Vehicle,
+    route: &Route,
+    errors: &mut Vec<String>,
+) {
+    let size = problem.matrix.size();
+    let who = format!("vehicle {}", vehicle.id);
+    // Fixed head first and in order.
+    let head = &vehicle.fixed_head;
+    let head_ok = route.stops.len() >= head.len()
+        && head
+            .iter()
+            .zip(&route.stops)
+            .all(|((id, part), stop)| stop.job_id == *id && stop.part == *part);
+    if !head_ok {
+        errors.push(format!(
+            "{who}: the route does not begin with the vehicle's fixed head {head:?}"
+        ));
+    }
+
+    // Initial load: every delivery-only single of the route is on board from the start.
+    let mut load: i64 = route
+        .stops
+        .iter()
+        .filter(|stop| stop.part == StopPart::Single)
+        .filter_map(|stop| jobs.get(stop.job_id.as_str()))
+        .map(|&idx| problem.jobs[idx].demand)
+        .filter(|demand| *demand < 0)
+        .map(|demand| -i64::from(demand))
+        .sum();
+    let capacity = i64::from(vehicle.capacity);
+    if load > capacity {
+        errors.push(format!(
+            "{who}: leaves with load {load} over capacity {capacity}"
+        ));
+    }
+
+    let mut location = vehicle.start;
+    let mut time = vehicle.shift.0;
+    let mut distance = 0.;
+    let mut replay_ok = true;
+    for (pos, stop) in route.stops.iter().enumerate() {
+        let at = format!("{who}, stop {pos} ({} {:?})", stop.job_id, stop.part);
+        let Some(&job_idx) = jobs.get(stop.job_id.as_str()) else {
+            errors.push(format!("{at}: unknown job"));
+            replay_ok = false;
+            continue;
+        };
+        let job = &problem.jobs[job_idx];
+        let Some(spec) = part_stop(job, stop.part) else {
+            errors.push(format!("{at}: part does not match the job kind"));
+            replay_ok = false;
+            continue;
+        };
+        if stop.location != spec.location || spec.location >= size {
+            errors.push(format!(
+                "{at}: location {} but the job's is {}",
+                stop.location, spec.location
+            ));
+            replay_ok = false;
+            continue;
+        }
+
+        let arrival = time + problem.matrix.durations[location][spec.location];
+        let start = arrival.max(spec.window.map_or(arrival, |window| window.0));
+        let departure = start + spec.service;
+        distance += problem.matrix.distances[location][spec.location];
+        if !(close(stop.arrival, arrival)
+            && close(stop.start, start)
+            && close(stop.departure, departure))
+        {
+            errors.push(format!(
+                "{at}: times {}/{}/{} but the matrix gives {arrival}/{start}/{departure}",
+                stop.arrival, stop.start, stop.departure
+            ));
+        }
+        let in_head = pos < head.len();
+        if let Some((from, to)) = spec.window {
+            let inside = not_after(from, start) && not_after(start, to);
+            if !in_head && !inside {
+                errors.push(format!(
+                    "{at}: service starts at {start}, outside the window [{from}, {to}]"
+                ));
+            }
+        }
+        if !not_after(vehicle.shift.0, start) || !not_after(start, vehicle.shift.1) {
+            errors.push(format!(
+                "{at}: service starts at {start}, outside the shift {:?}",
+                vehicle.shift
+            ));
+        }
+
+        let demand = i64::from(job.demand);
+        load += match (stop.part, demand >= 0) {
+            (StopPart::Pickup, _) | (StopPart::Single, true) => demand,
+            (StopPart::Delivery, _) => -demand,
+            (StopPart::Single, false) => demand,
+        };
+        if load > capacity {
+            errors.push(format!("{at}: load {load} over capacity {capacity}"));
+        }
+        location = spec.location;
+        time = departure;
+    }
+    if replay_ok {
+        distance += problem.matrix.distances[location][vehicle.end];
+        let end = time + problem.matrix.durations[location][vehicle.end];
+        if !not_after(end, vehicle.shift.1) {
+            errors.push(format!(
+                "{who}: back at the end at {end}, after the shift end {}",
+                vehicle.shift.1
+            ));
+        }
+        if !close(route.distance, distance) {
+            errors.push(format!(
+                "{who}: distance {} but the matrix gives {distance}",
+                route.distance
+            ));
+        }
+        if !close(route.duration, end - vehicle.shift.0) {
+            errors.push(format!(
+                "{who}: duration {} but the matrix gives {}",
+                route.duration,
+                end - vehicle.shift.0
+            ));
+        }
+    }
+
+    // A pair served on this route: its pickup first.
+    for (pos, stop) in route.stops.iter().enumerate() {
+        if stop.part != StopPart::Delivery {
+            continue;
+        }
+        let pickup_after = route.stops[pos + 1..]
+            .iter()
+            .any(|other| other.part == StopPart::Pickup && other.job_id == stop.job_id);
+        if pickup_after {
+            errors.push(format!("job {}: delivery before pickup", stop.job_id));
+        }
     }
 }

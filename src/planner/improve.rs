@@ -13,8 +13,8 @@
 //!
 //! It works on what the solver saw: stops after the fixed heads, vehicles starting where
 //! their heads end. Every candidate route is replayed in full (windows, shift end, capacity,
-//! pickup before delivery on the same route, on-board loads on their vehicle) before it is
-//! taken.
+//! pickup before delivery on the same route, on-board loads on their vehicle, depot loads
+//! through the fixed head) before it is taken.
 
 use super::{Problem, SolverStart, Stop, StopPart, Task};
 use std::collections::HashMap;
@@ -42,6 +42,9 @@ struct Node {
     change: i32,
     /// Load on board from the vehicle's start for this stop (delivery-only and on-board loads).
     initial: i32,
+    /// Part of `initial` loaded at the start depot (delivery-only singles): it also rides
+    /// through the vehicle's fixed head.
+    depot: i32,
     /// Pair number for pickup/delivery precedence.
     pair: Option<usize>,
     is_pickup: bool,
@@ -57,6 +60,8 @@ struct Car {
     end: usize,
     latest: f64,
     capacity: i32,
+    /// Room for depot loads on top of the fixed head's peak load.
+    depot_room: i32,
     /// Already on the road (fixed head): using it costs no vehicle.
     free: bool,
 }
@@ -123,6 +128,7 @@ impl<'a> Improver<'a> {
             service: stop.service,
             change,
             initial,
+            depot: 0,
             pair,
             is_pickup,
             bound,
@@ -171,15 +177,18 @@ impl<'a> Improver<'a> {
                 )),
                 Task::Single { job, stop, demand } => {
                     let initial = if *demand < 0 { -*demand } else { 0 };
-                    nodes.push(node(
-                        (*job, StopPart::Single),
-                        stop,
-                        *demand,
-                        initial,
-                        None,
-                        false,
-                        None,
-                    ))
+                    nodes.push(Node {
+                        depot: initial,
+                        ..node(
+                            (*job, StopPart::Single),
+                            stop,
+                            *demand,
+                            initial,
+                            None,
+                            false,
+                            None,
+                        )
+                    })
                 }
             }
         }
@@ -200,6 +209,7 @@ impl<'a> Improver<'a> {
                 end: vehicle.end,
                 latest: vehicle.shift.1,
                 capacity: start.capacity,
+                depot_room: start.depot_room,
                 free: start.has_head,
             });
             let route = routes.get(&index).map(|stops| {
@@ -538,6 +548,10 @@ impl<'a> Improver<'a> {
         let durations = &self.problem.matrix.durations;
         let mut load: i32 = seq.iter().map(|&node| self.nodes[node].initial).sum();
         if load > spec.capacity {
+            return false;
+        }
+        let depot: i32 = seq.iter().map(|&node| self.nodes[node].depot).sum();
+        if depot > spec.depot_room {
             return false;
         }
         self.epoch = self.epoch.wrapping_add(1);

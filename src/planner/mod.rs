@@ -54,7 +54,14 @@
 //!   the delivery is a delivery of goods already carried, bound to that vehicle;
 //! - pickup-only singles done in the head: their load stays on board to the end depot, so
 //!   they reduce the remaining capacity;
+//! - delivery-only singles given to the vehicle: they are loaded at its start depot, so
+//!   they ride through the whole head as well; the vehicle only takes as many as fit on top
+//!   of the head's highest load (as [`check`] counts it), not just in the room left after
+//!   the head;
 //! - jobs fully done in the head leave the optimisation (but stay in the route).
+//!
+//! Before returning, every route is replayed by the checker's own rules; should one still
+//! break a constraint, its offending planned jobs are reported unassigned instead.
 //!
 //! A vehicle with a fixed head always gets a route (at least head and return), and using it
 //! for more work costs no extra vehicle in the objective. A vehicle whose head already ends
@@ -280,6 +287,67 @@ impl std::error::Error for PlanError {}
 /// service start (ETA) and departure times computed from the matrix.
 pub fn solve(problem: &Problem, settings: &Settings) -> Result<Solution, PlanError> {
     let began = Instant::now();
+    let Prepared {
+        heads,
+        tasks,
+        starts,
+        mut unassigned,
+    } = prepare(problem)?;
+
+    let mut outcome = if tasks.is_empty() {
+        vrp::Outcome::default()
+    } else {
+        vrp::run(
+            problem,
+            &tasks,
+            &starts,
+            settings,
+            began + settings.time_limit.mul_f64(SEARCH_SHARE),
+        )?
+    };
+    if !tasks.is_empty() && starts.iter().any(Option::is_some) {
+        let mut improver = improve::Improver::new(
+            problem,
+            &tasks,
+            &starts,
+            &outcome.routes,
+            began + settings.time_limit.mul_f64(POLISH_SHARE),
+            improve::Rng::new(settings.seed.unwrap_or_else(clock_seed)),
+        );
+        improver.search();
+        outcome.routes = improver.routes();
+        let placed: HashSet<usize> = outcome
+            .routes
+            .values()
+            .flatten()
+            .map(|(job, _)| *job)
+            .collect();
+        outcome.unassigned.retain(|(job, _)| !placed.contains(job));
+    }
+
+    unassigned.extend(
+        outcome
+            .unassigned
+            .into_iter()
+            .map(|(job, reason)| (problem.jobs[job].id.clone(), reason)),
+    );
+    Ok(assemble(problem, &heads, outcome.routes, unassigned))
+}
+
+/// What the solvers work on, derived from the problem and the fixed heads.
+struct Prepared {
+    /// Each vehicle's fixed head, replayed.
+    heads: Vec<Head>,
+    /// What is left to plan.
+    tasks: Vec<Task>,
+    /// Where and when each vehicle becomes available (`None`: its shift is over).
+    starts: Vec<Option<SolverStart>>,
+    /// Jobs no vehicle can serve, found without the solvers, as (job id, reason).
+    unassigned: Vec<(String, String)>,
+}
+
+/// Validates `problem`, replays the fixed heads and derives the solvers' tasks and starts.
+fn prepare(problem: &Problem) -> Result<Prepared, PlanError> {
     validate(problem)?;
     let index = JobIndex::new(problem);
     let heads = problem
@@ -349,91 +417,152 @@ pub fn solve(problem: &Problem, settings: &Settings) -> Result<Solution, PlanErr
                 location: head.location,
                 time: head.departure,
                 capacity: (vehicle.capacity - head.carried_to_end).max(0),
+                depot_room: (vehicle.capacity - head.peak).max(0),
                 has_head: !head.stops.is_empty(),
             })
         })
         .collect();
+    Ok(Prepared {
+        heads,
+        tasks,
+        starts,
+        unassigned,
+    })
+}
 
-    let mut outcome = if tasks.is_empty() {
-        vrp::Outcome::default()
-    } else {
-        vrp::run(
-            problem,
-            &tasks,
-            &starts,
-            settings,
-            began + settings.time_limit.mul_f64(SEARCH_SHARE),
-        )?
-    };
-    if !tasks.is_empty() && starts.iter().any(Option::is_some) {
-        let mut improver = improve::Improver::new(
-            problem,
-            &tasks,
-            &starts,
-            &outcome.routes,
-            began + settings.time_limit.mul_f64(POLISH_SHARE),
-            improve::Rng::new(settings.seed.unwrap_or_else(clock_seed)),
-        );
-        improver.search();
-        outcome.routes = improver.routes();
-        let placed: HashSet<usize> = outcome
-            .routes
-            .values()
-            .flatten()
-            .map(|(job, _)| *job)
-            .collect();
-        outcome.unassigned.retain(|(job, _)| !placed.contains(job));
-    }
-
-    unassigned.extend(
-        outcome
-            .unassigned
-            .into_iter()
-            .map(|(job, reason)| (problem.jobs[job].id.clone(), reason)),
-    );
-
+/// Builds the solution from the heads and the solvers' stops after them, then makes sure
+/// [`check`] accepts every route: the solvers' models are meant to match the checker's,
+/// but should a route still break a constraint, the planned jobs that break it are taken
+/// out and reported unassigned rather than handed out as an infeasible plan.
+///
+/// A route whose fixed head alone already breaks a constraint (history: e.g. a head that
+/// ends after the shift) cannot be repaired and is kept as planned.
+fn assemble(
+    problem: &Problem,
+    heads: &[Head],
+    mut planned: HashMap<usize, Vec<(usize, StopPart)>>,
+    mut unassigned: Vec<(String, String)>,
+) -> Solution {
     let mut routes = Vec::new();
     for (vehicle_idx, (vehicle, head)) in problem.vehicles.iter().zip(heads).enumerate() {
-        let planned = outcome
-            .routes
-            .get(&vehicle_idx)
-            .cloned()
-            .unwrap_or_default();
-        if head.stops.is_empty() && planned.is_empty() {
+        let mut stops = planned.remove(&vehicle_idx).unwrap_or_default();
+        if head.stops.is_empty() && stops.is_empty() {
             continue;
         }
-        let mut stops = head.stops;
-        let mut location = head.location;
-        let mut time = head.departure;
-        let mut distance = head.distance;
-        for (job, part) in planned {
-            let stop = part_stop(&problem.jobs[job], part).expect("solver parts match their jobs");
-            let arrival = time + problem.matrix.durations[location][stop.location];
-            let start = arrival.max(stop.window.map_or(arrival, |window| window.0));
-            let departure = start + stop.service;
-            distance += problem.matrix.distances[location][stop.location];
-            stops.push(PlannedStop {
-                job_id: problem.jobs[job].id.clone(),
-                part,
-                location: stop.location,
-                arrival,
-                start,
-                departure,
-            });
-            location = stop.location;
-            time = departure;
+        let mut route = build_route(problem, vehicle, head, &stops);
+        if !check::route_errors(problem, vehicle, &route).is_empty() {
+            let dropped = repair(problem, vehicle, head, &mut stops);
+            for job in dropped {
+                unassigned.push((
+                    problem.jobs[job].id.clone(),
+                    "left out by the final feasibility check of its route".to_string(),
+                ));
+            }
+            if head.stops.is_empty() && stops.is_empty() {
+                continue;
+            }
+            route = build_route(problem, vehicle, head, &stops);
         }
-        distance += problem.matrix.distances[location][vehicle.end];
-        let end_arrival = time + problem.matrix.durations[location][vehicle.end];
-        routes.push(Route {
-            vehicle_id: vehicle.id.clone(),
-            stops,
-            distance,
-            duration: end_arrival - vehicle.shift.0,
-        });
+        routes.push(route);
     }
+    Solution { routes, unassigned }
+}
 
-    Ok(Solution { routes, unassigned })
+/// Takes out of `stops` (the planned stops after `head`) the jobs that make the route
+/// infeasible for [`check`], keeping the others in their order: jobs are kept one by one,
+/// on-board deliveries first, each only if the route stays feasible with it. Returns the
+/// jobs taken out. Leaves `stops` as it is when the head alone is already infeasible.
+fn repair(
+    problem: &Problem,
+    vehicle: &Vehicle,
+    head: &Head,
+    stops: &mut Vec<(usize, StopPart)>,
+) -> Vec<usize> {
+    let feasible = |stops: &[(usize, StopPart)]| {
+        check::route_errors(
+            problem,
+            vehicle,
+            &build_route(problem, vehicle, head, stops),
+        )
+        .is_empty()
+    };
+    if !feasible(&[]) {
+        tracing::error!(
+            vehicle = %vehicle.id,
+            "planner: the fixed head alone breaks a constraint; route kept as planned"
+        );
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = Vec::new();
+    for (job, _) in stops.iter() {
+        if !order.contains(job) {
+            order.push(*job);
+        }
+    }
+    // On-board deliveries (the pickup is in the head) first: they cannot be unassigned
+    // without leaving a job half served.
+    order.sort_by_key(|job| !head.pending.contains(job));
+    let mut kept: HashSet<usize> = HashSet::new();
+    let mut dropped = Vec::new();
+    for job in order {
+        kept.insert(job);
+        let candidate: Vec<(usize, StopPart)> = stops
+            .iter()
+            .copied()
+            .filter(|(other, _)| kept.contains(other))
+            .collect();
+        if !feasible(&candidate) {
+            kept.remove(&job);
+            dropped.push(job);
+        }
+    }
+    stops.retain(|(job, _)| kept.contains(job));
+    if !dropped.is_empty() {
+        tracing::warn!(
+            vehicle = %vehicle.id,
+            dropped = dropped.len(),
+            "planner: a planned route broke a constraint; its offending jobs are unassigned"
+        );
+    }
+    dropped
+}
+
+/// The route of `vehicle`: its head, then `planned` with times from the matrix.
+fn build_route(
+    problem: &Problem,
+    vehicle: &Vehicle,
+    head: &Head,
+    planned: &[(usize, StopPart)],
+) -> Route {
+    let mut stops = head.stops.clone();
+    let mut location = head.location;
+    let mut time = head.departure;
+    let mut distance = head.distance;
+    for &(job, part) in planned {
+        let stop = part_stop(&problem.jobs[job], part).expect("solver parts match their jobs");
+        let arrival = time + problem.matrix.durations[location][stop.location];
+        let start = arrival.max(stop.window.map_or(arrival, |window| window.0));
+        let departure = start + stop.service;
+        distance += problem.matrix.distances[location][stop.location];
+        stops.push(PlannedStop {
+            job_id: problem.jobs[job].id.clone(),
+            part,
+            location: stop.location,
+            arrival,
+            start,
+            departure,
+        });
+        location = stop.location;
+        time = departure;
+    }
+    distance += problem.matrix.distances[location][vehicle.end];
+    let end_arrival = time + problem.matrix.durations[location][vehicle.end];
+    Route {
+        vehicle_id: vehicle.id.clone(),
+        stops,
+        distance,
+        duration: end_arrival - vehicle.shift.0,
+    }
 }
 
 /// Share of the time limit given to vrp-core's search; the polish gets the time up to
@@ -517,7 +646,11 @@ impl Task {
 pub(crate) struct SolverStart {
     location: usize,
     time: f64,
+    /// Room after the head: capacity less the pickup-only loads collected in the head.
     capacity: i32,
+    /// Room for delivery-only singles planned after the head: they are loaded at the start
+    /// depot, so they ride through the whole head and must fit on top of its peak load.
+    depot_room: i32,
     has_head: bool,
 }
 
@@ -557,6 +690,10 @@ struct Head {
     pending: Vec<usize>,
     /// Pickup-only singles collected in the head: on board until the end depot.
     carried_to_end: i32,
+    /// Highest load along the head (from the start, as [`check`] counts it), not counting
+    /// the delivery-only singles planned after the head: those are loaded at the start
+    /// depot too, so they ride through the whole head on top of this.
+    peak: i32,
     location: usize,
     departure: f64,
     distance: f64,
@@ -573,10 +710,14 @@ impl Head {
             parts: Vec::new(),
             pending: Vec::new(),
             carried_to_end: 0,
+            peak: 0,
             location: vehicle.start,
             departure: vehicle.shift.0,
             distance: 0.,
         };
+        // Load along the head relative to what it left the start with (the head's own
+        // delivery-only singles), and its highest value.
+        let (mut loaded_at_start, mut relative, mut highest) = (0, 0, 0);
         for (job_id, part) in &vehicle.fixed_head {
             let invalid = |msg: &str| {
                 PlanError::InvalidProblem(format!(
@@ -604,8 +745,13 @@ impl Head {
                     head.pending.remove(pos);
                 }
                 StopPart::Single if job.demand >= 0 => head.carried_to_end += job.demand,
-                StopPart::Single => {}
+                StopPart::Single => loaded_at_start -= job.demand,
             }
+            relative += match part {
+                StopPart::Delivery => -job.demand,
+                StopPart::Pickup | StopPart::Single => job.demand,
+            };
+            highest = highest.max(relative);
             let arrival = head.departure + problem.matrix.durations[head.location][stop.location];
             let start = arrival.max(stop.window.map_or(arrival, |window| window.0));
             let departure = start + stop.service;
@@ -622,6 +768,7 @@ impl Head {
             head.location = stop.location;
             head.departure = departure;
         }
+        head.peak = loaded_at_start + highest;
         Ok(head)
     }
 }

@@ -35,6 +35,8 @@ struct JobKey;
 struct StopKey;
 /// Dimension key: vehicle index a job is bound to (its load is already on board).
 struct BoundKey;
+/// Dimension key: units a delivery-only single loads at the start depot.
+struct DepotKey;
 /// Dimension key: [`VehicleTag`] of a vrp-core vehicle.
 struct VehicleKey;
 
@@ -42,6 +44,8 @@ struct VehicleKey;
 struct VehicleTag {
     index: usize,
     has_head: bool,
+    /// Room for delivery-only singles (see [`SolverStart`]).
+    depot_room: i32,
 }
 
 /// Runs vrp-core on `tasks` with the vehicles that have a `start` (vehicles whose shift is
@@ -113,6 +117,7 @@ pub(crate) fn run(
                     dimens.set_value::<VehicleKey, _>(VehicleTag {
                         index,
                         has_head: start.has_head,
+                        depot_room: start.depot_room,
                     })
                 })
                 .build()
@@ -276,17 +281,18 @@ fn build_job(task: &Task) -> GenericResult<Job> {
             } else {
                 Demand::delivery(-*demand)
             };
-            Ok(Job::Single(Arc::new(build_single(
-                stop,
-                load,
-                (*job, StopPart::Single),
-            )?)))
+            let mut single = build_single(stop, load, (*job, StopPart::Single))?;
+            if *demand < 0 {
+                single.dimens.set_value::<DepotKey, _>(-*demand);
+            }
+            Ok(Job::Single(Arc::new(single)))
         }
     }
 }
 
 /// Lexicographic goal: fewest unassigned jobs, then fewest vehicles, then least distance;
-/// hard constraints: time windows and shifts, capacity, on-board loads stay on their vehicle.
+/// hard constraints: time windows and shifts, capacity, on-board loads stay on their vehicle,
+/// depot loads fit through the fixed head.
 fn build_goal(transport: Arc<dyn TransportCost>) -> GenericResult<GoalContext> {
     let unassigned = MinimizeUnassignedBuilder::new("min-unassigned").build()?;
     let tours = FeatureBuilder::default()
@@ -305,7 +311,12 @@ fn build_goal(transport: Arc<dyn TransportCost>) -> GenericResult<GoalContext> {
         .with_name("on-board")
         .with_constraint(BindingConstraint)
         .build()?;
-    GoalContextBuilder::with_features(&[unassigned, tours, distance, capacity, binding])?.build()
+    let depot = FeatureBuilder::default()
+        .with_name("depot-loads")
+        .with_constraint(DepotRoomConstraint)
+        .build()?;
+    GoalContextBuilder::with_features(&[unassigned, tours, distance, capacity, binding, depot])?
+        .build()
 }
 
 fn has_head(route_ctx: &RouteContext) -> bool {
@@ -363,6 +374,42 @@ impl FeatureConstraint for BindingConstraint {
             None
         } else {
             ConstraintViolation::fail(BINDING_CODE)
+        }
+    }
+}
+
+/// Delivery-only singles are loaded at the start depot, so on a vehicle with a fixed head
+/// they ride through the whole head: their sum must fit on top of the head's peak load
+/// ([`VehicleTag::depot_room`]). vrp-core's capacity only sees the load from the end of the
+/// head on. (Without a head the room is the capacity, which vrp-core already enforces.)
+struct DepotRoomConstraint;
+
+impl FeatureConstraint for DepotRoomConstraint {
+    fn evaluate(&self, move_ctx: &MoveContext<'_>) -> Option<ConstraintViolation> {
+        let MoveContext::Route { route_ctx, job, .. } = move_ctx else {
+            return None;
+        };
+        let units = *job.dimens().get_value::<DepotKey, i32>()?;
+        let vehicle = route_ctx
+            .route()
+            .actor
+            .vehicle
+            .dimens
+            .get_value::<VehicleKey, VehicleTag>()?;
+        if !vehicle.has_head {
+            return None;
+        }
+        let loaded: i32 = route_ctx
+            .route()
+            .tour
+            .jobs()
+            .filter(|other| *other != *job)
+            .filter_map(|other| other.dimens().get_value::<DepotKey, i32>())
+            .sum();
+        if loaded + units > vehicle.depot_room {
+            ConstraintViolation::fail(CAPACITY_CODE)
+        } else {
+            None
         }
     }
 }
