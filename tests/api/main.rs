@@ -8,6 +8,7 @@ mod dispatch;
 mod dossier_errors;
 mod durability;
 mod errors;
+mod fuzz;
 mod health;
 mod lifecycle;
 mod notifications;
