@@ -113,7 +113,17 @@ fn parse_json_with_digest<T: DeserializeOwned>(body: &[u8]) -> Result<(T, String
             format!("JSON sai cú pháp tại dòng {}, cột {}", e.line(), e.column()),
         )
     })?;
+    let value = whole_numbers_as_integers(value);
     let digest = value.to_string();
+    // serde fills a struct from an array, field by field (`[null, null]` would pass
+    // for a body of two optional fields); a body that is an object must be one.
+    if value.is_array() && wants_object::<T>() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            ErrorCode::ValidationFailed,
+            "Sai kiểu dữ liệu (cần một đối tượng JSON)",
+        )]));
+    }
     serde_path_to_error::deserialize(value)
         .map(|v| (v, digest))
         .map_err(|err| {
@@ -122,6 +132,76 @@ fn parse_json_with_digest<T: DeserializeOwned>(body: &[u8]) -> Result<(T, String
                 &err.inner().to_string(),
             )])
         })
+}
+
+/// `5.0` is an integer to JSON Schema (and to the spec's `type: integer`), but serde
+/// will not read it into an `i64`: whole numbers written with a fraction become
+/// integers (floats read integers back unchanged).
+fn whole_numbers_as_integers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f)
+                if !n.is_i64()
+                    && !n.is_u64()
+                    && f.fract() == 0.0
+                    && f >= i64::MIN as f64
+                    && f < i64::MAX as f64 =>
+            {
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(whole_numbers_as_integers).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, whole_numbers_as_integers(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Whether `T` reads itself from a JSON object (a struct or a map), found by asking a
+/// deserializer that answers nothing and notes which shape it was asked for.
+fn wants_object<T: DeserializeOwned>() -> bool {
+    struct Probe;
+    const OBJECT: &str = "object";
+    impl<'de> serde::Deserializer<'de> for Probe {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: serde::de::Visitor<'de>>(
+            self,
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("other"))
+        }
+
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            _: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom(OBJECT))
+        }
+
+        fn deserialize_map<V: serde::de::Visitor<'de>>(
+            self,
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom(OBJECT))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct enum
+            identifier ignored_any
+        }
+    }
+    matches!(T::deserialize(Probe), Err(e) if e.to_string() == OBJECT)
 }
 
 fn data_error(path: &str, message: &str) -> FieldError {
@@ -277,6 +357,39 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn whole_numbers_with_a_fraction_are_integers() {
+        #[derive(Debug, Deserialize)]
+        struct Numbers {
+            days: i64,
+            lat: f64,
+            list: Vec<u32>,
+        }
+        let n = parse_json::<Numbers>(br#"{"days": 68.0, "lat": 10.0, "list": [1.0, 2]}"#)
+            .expect("whole numbers are integers");
+        assert_eq!((n.days, n.lat, n.list), (68, 10.0, vec![1, 2]));
+        let e = parse_json::<Numbers>(br#"{"days": 68.5, "lat": 1, "list": []}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "days");
+        let e = parse_json::<Numbers>(br#"{"days": 1e300, "lat": 1, "list": []}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "days");
+    }
+
+    #[test]
+    fn an_object_body_is_not_read_from_an_array() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Optional {
+            a: Option<i64>,
+            b: Option<String>,
+        }
+        let e = parse_json::<Optional>(b"[null, null]").unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.errors[0].field, "body");
+        assert!(parse_json::<Optional>(b"{}").is_ok());
+        assert!(parse_json::<Vec<Optional>>(b"[{}, {\"a\": 1}]").is_ok());
+        assert!(parse_json::<std::collections::HashMap<String, i64>>(b"[]").is_err());
     }
 
     #[test]

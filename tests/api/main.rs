@@ -18,4 +18,5 @@ mod positions;
 mod receiver;
 mod reference;
 mod reports;
+mod schema_regressions;
 mod spec;
