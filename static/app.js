@@ -1,4 +1,3 @@
-// NOTE FOR PAGE AUTHORS (temporary, the lead removes it): read /tmp/pages-common.md first — how to run the dev server (/tmp/buuta-dev, no Rust rebuilds, no commits), the CSP rules and how to test in Chromium.
 // Buuta: the script every page shares. API calls with the staff session (tokens
 // refreshed once at a time, across tabs), login, DOM building that escapes by
 // construction, Vietnamese labels and formats. No framework, no other host.
