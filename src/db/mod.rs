@@ -299,11 +299,7 @@ impl Db {
         loop {
             let g = f.clone();
             match self.write(move |c| g(c)).await {
-                Err(e)
-                    if e.code == crate::error::ErrorCode::Conflict
-                        && e.retryable
-                        && attempt < 4 =>
-                {
+                Err(e) if e.retryable && attempt < 4 => {
                     attempt += 1;
                     let jitter = rand::random::<u64>() % 40;
                     tokio::time::sleep(std::time::Duration::from_millis(20 * attempt + jitter))

@@ -99,16 +99,11 @@ fn page(state: &AppState, status: StatusCode, title: &str, body: Markup) -> Http
     res
 }
 
-async fn search(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    q: web::Query<SearchQuery>,
-) -> HttpResponse {
+async fn search(state: web::Data<AppState>, q: web::Query<SearchQuery>) -> HttpResponse {
     match q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(code) => {
             let code = code.to_uppercase();
             // Keep the address bar shareable: /track?code=X → /track/X.
-            let _ = &req;
             HttpResponse::SeeOther()
                 .insert_header(("Location", format!("/track/{}", urlencode(&code))))
                 .finish()

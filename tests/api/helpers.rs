@@ -252,6 +252,30 @@ fn drop_pg(server: String, name: String) {
     .join();
 }
 
+/// Reads `stream` line by line on a thread: keeps each line in `into`, echoes it when
+/// `BUUTA_NODE_LOGS` is set, and shows it to `each`.
+fn drain(
+    stream: impl std::io::Read + Send + 'static,
+    echo_prefix: &'static str,
+    into: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    mut each: impl FnMut(&str) + Send + 'static,
+) {
+    use std::io::BufRead;
+    std::thread::spawn(move || {
+        let echo = std::env::var_os("BUUTA_NODE_LOGS").is_some();
+        for line in std::io::BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if echo {
+                eprintln!("{echo_prefix} {line}");
+            }
+            each(&line);
+            into.lock().unwrap().push(line);
+        }
+    });
+}
+
 /// A server process of the real binary, for kill -9 and two-node tests.
 pub struct Node {
     child: std::process::Child,
@@ -268,7 +292,6 @@ impl Node {
 
     /// Like [`start`](Self::start), with more environment (later entries win).
     pub fn start_with(database_url: &str, env: &[(&str, &str)]) -> Node {
-        use std::io::BufRead;
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_buuta"));
         command
             .arg("serve")
@@ -284,43 +307,19 @@ impl Node {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         let mut child = command.spawn().expect("buuta starts");
-        let stdout = child.stdout.take().expect("stdout");
+        // Both streams are kept for tests that read them (the log is stderr) and
+        // echoed with BUUTA_NODE_LOGS; stdout's first URL is the address.
         let output: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
-        let kept = output.clone();
-        // The log (stderr), kept for tests that read it; echoed with BUUTA_NODE_LOGS.
-        let stderr = child.stderr.take().expect("stderr");
-        let log = output.clone();
-        std::thread::spawn(move || {
-            let echo = std::env::var_os("BUUTA_NODE_LOGS").is_some();
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if echo {
-                    eprintln!("[node log] {line}");
-                }
-                log.lock().unwrap().push(line);
-            }
-        });
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            let echo = std::env::var_os("BUUTA_NODE_LOGS").is_some();
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if echo {
-                    eprintln!("[node] {line}");
-                }
-                kept.lock().unwrap().push(line.clone());
-                if !sent {
-                    if let Some(i) = line.find("http://") {
-                        let url = line[i..].split_whitespace().next().unwrap_or("").to_owned();
-                        let _ = tx.send(url);
-                        sent = true;
-                    }
-                }
+        let stderr = child.stderr.take().expect("stderr");
+        drain(stderr, "[node log]", output.clone(), |_| {});
+        let stdout = child.stdout.take().expect("stdout");
+        let mut sent = false;
+        drain(stdout, "[node]", output.clone(), move |line| {
+            if let (false, Some(i)) = (sent, line.find("http://")) {
+                let url = line[i..].split_whitespace().next().unwrap_or("").to_owned();
+                let _ = tx.send(url);
+                sent = true;
             }
         });
         let base = rx
