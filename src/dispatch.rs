@@ -47,50 +47,57 @@ fn index_of(lat: f64, lon: f64, points: &mut Vec<Point>) -> usize {
     points.len() - 1
 }
 
-/// Whether task `t` is work for local day `date`. A task with a window is due on
-/// its window's day. A windowless one goes with its partner (a drop-off with its
-/// pickup, a collection with its delivery): due on the partner's day, and on every
-/// later day once the partner is done (the courier still holds the dossier).
-/// Without any window it is due every day.
-pub(crate) fn due_on(
-    c: &mut crate::db::DbConnection,
-    t: &tasks::Task,
-    date: NaiveDate,
-) -> Result<bool, ApiError> {
+/// Whether task `t` is work for local day `date`, given the tasks of its dossier. A
+/// task with a window is due on its window's day. A windowless one goes with its
+/// partner (a drop-off with its pickup, a collection with its delivery): due on the
+/// partner's day, and on every later day once the partner is done (the courier still
+/// holds the dossier). Without any window it is due every day.
+fn due_on(t: &tasks::Task, siblings: &[tasks::Task], date: NaiveDate) -> bool {
     if let Some(from) = t.window_from {
-        return Ok(to_vn(from).date_naive() == date);
+        return to_vn(from).date_naive() == date;
     }
     let partner = match t.kind.as_str() {
         "dropoff" => "pickup",
         "collect" => "deliver",
-        _ => return Ok(true),
+        _ => return true,
     };
-    let nearest = tasks::of_dossier(c, t.dossier_id)?
-        .into_iter()
-        .filter(|p| p.kind == partner && p.status != "cancelled" && p.window_from.is_some())
+    let nearest = siblings
+        .iter()
+        .filter(|p| {
+            p.dossier_id == t.dossier_id
+                && p.kind == partner
+                && p.status != "cancelled"
+                && p.window_from.is_some()
+        })
         .min_by_key(|p| (p.id - t.id).abs());
-    Ok(match nearest {
+    match nearest {
         Some(p) => {
             let day = p.window_from.map(|f| to_vn(f).date_naive());
             day == Some(date) || (p.status == "done" && day.is_some_and(|d| d <= date))
         }
         None => true,
-    })
+    }
 }
 
-/// Keeps the tasks due on `date`.
+/// Keeps the tasks due on `date` (see [`due_on`]); the partners of windowless tasks
+/// are read in one query.
 pub(crate) fn retain_due(
     c: &mut crate::db::DbConnection,
     tasks: Vec<tasks::Task>,
     date: NaiveDate,
 ) -> Result<Vec<tasks::Task>, ApiError> {
-    let mut kept = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        if due_on(c, &t, date)? {
-            kept.push(t);
-        }
-    }
-    Ok(kept)
+    let mut need: Vec<i64> = tasks
+        .iter()
+        .filter(|t| t.window_from.is_none())
+        .map(|t| t.dossier_id)
+        .collect();
+    need.sort_unstable();
+    need.dedup();
+    let siblings = tasks::of_dossiers(c, &need)?;
+    Ok(tasks
+        .into_iter()
+        .filter(|t| due_on(t, &siblings, date))
+        .collect())
 }
 
 /// Reads a post office's couriers working on `date` and the day's unassigned tasks.

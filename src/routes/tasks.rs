@@ -372,7 +372,7 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-/// The tasks due on `date` (all of them without a date); see [`crate::dispatch::due_on`].
+/// The tasks due on `date` (all of them without a date); see [`crate::dispatch::retain_due`].
 fn due(
     c: &mut crate::db::DbConnection,
     open: Vec<tasks::Task>,

@@ -72,6 +72,18 @@ pub fn of_dossier(conn: &mut DbConnection, dossier_id: i64) -> Result<Vec<Task>,
         .load(conn)?)
 }
 
+/// Every task of the given dossiers, in creation order (one query).
+pub fn of_dossiers(conn: &mut DbConnection, dossier_ids: &[i64]) -> Result<Vec<Task>, StoreError> {
+    if dossier_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(tasks::table
+        .filter(tasks::dossier_id.eq_any(dossier_ids))
+        .order(tasks::id)
+        .select(Task::as_select())
+        .load(conn)?)
+}
+
 /// Open tasks (assigned or in progress) of a courier.
 pub fn open_of_courier(conn: &mut DbConnection, courier_id: i64) -> Result<Vec<Task>, StoreError> {
     Ok(tasks::table
