@@ -5,9 +5,11 @@
 //! differences live in this module only. Models return [`StoreError`]; the HTTP layer
 //! maps it to problem+json.
 
+pub mod changes;
 pub mod models;
 pub mod schema;
 pub mod seed;
+mod writer;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -37,7 +39,7 @@ pub enum Backend {
 }
 
 /// Errors of the storage layer.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,
@@ -135,7 +137,7 @@ impl DbUrl {
 }
 
 /// r2d2 manager that builds the right variant from the URL.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Manager {
     url: DbUrl,
 }
@@ -179,13 +181,17 @@ pub type Conn = PooledConnection<Manager>;
 /// The storage handle shared by handlers and workers.
 ///
 /// Blocking diesel work runs on tokio's blocking pool, never on the async workers.
-/// On SQLite, write transactions are serialised in-process: SQLite has one writer
-/// anyway, and queuing here avoids `SQLITE_BUSY` when a read transaction upgrades.
+/// On SQLite, writes go to one writer thread that commits them in groups (see
+/// [`writer`]): SQLite has one writer anyway, one fsync then serves many writes, and
+/// no read transaction ever has to upgrade to a write (`SQLITE_BUSY`).
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
     backend: Backend,
+    /// Held by the SQLite writer thread per batch and by synchronous writes.
     write_lock: Arc<Mutex<()>>,
+    writer: Option<Arc<writer::Writer>>,
+    changes: Arc<changes::Changes>,
 }
 
 impl Db {
@@ -196,16 +202,30 @@ impl Db {
             create_pg_database_if_missing(pg)?;
         }
         let backend = url.backend();
+        let manager = Manager { url };
         let pool = Pool::builder()
             .max_size(max_size)
             .connection_timeout(Duration::from_secs(10))
             .test_on_check_out(false)
-            .build(Manager { url })
+            .build(manager.clone())
             .map_err(|e| format!("cannot open the database: {e}"))?;
+        let write_lock = Arc::new(Mutex::new(()));
+        let changes = Arc::new(changes::Changes::default());
+        let writer = (backend == Backend::Sqlite).then(|| {
+            let connect =
+                move || r2d2::ManageConnection::connect(&manager).map_err(|e| e.to_string());
+            Arc::new(writer::Writer::start(
+                connect,
+                write_lock.clone(),
+                changes.clone(),
+            ))
+        });
         let db = Self {
             pool,
             backend,
-            write_lock: Arc::new(Mutex::new(())),
+            write_lock,
+            writer,
+            changes,
         };
         if backend == Backend::Sqlite {
             let mut conn = db.conn().map_err(|e| e.to_string())?;
@@ -218,6 +238,11 @@ impl Db {
     /// The engine in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// What this node's committed writes touched (for caches of derived views).
+    pub fn changes(&self) -> &changes::Changes {
+        &self.changes
     }
 
     /// A connection for synchronous callers (CLI, start-up).
@@ -267,7 +292,13 @@ impl Db {
         let _guard = self.lock_writes();
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
-        conn.transaction(f)
+        changes::take();
+        let result = conn.transaction(f);
+        let touched = changes::take();
+        if result.is_ok() {
+            self.changes.publish(&touched);
+        }
+        result
     }
 
     /// Runs `f` with a connection on the blocking pool (reads).
@@ -310,13 +341,27 @@ impl Db {
         }
     }
 
-    /// Runs `f` in one transaction on the blocking pool: all of it commits or none.
+    /// Runs `f` in one transaction: all of it commits or none, and the answer comes
+    /// after the commit. On SQLite it runs on the writer thread (group commit), on
+    /// PostgreSQL on the blocking pool.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + From<DieselError> + Send + 'static,
     {
+        if let Some(writer) = &self.writer {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            writer.submit(Box::new(writer::Pending {
+                f,
+                done: Box::new(move |result| {
+                    let _ = tx.send(result);
+                }),
+            }));
+            return rx
+                .await
+                .map_err(|_| StoreError::Other("a write was dropped unanswered".into()))?;
+        }
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.write_blocking(f))
             .await

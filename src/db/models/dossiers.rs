@@ -75,13 +75,20 @@ pub struct NewDossier {
     pub updated_at: NaiveDateTime,
 }
 
-/// Takes the next tracking serial. The counter row is locked until commit, so two
-/// intakes never share a serial; a rolled-back intake never showed its code.
+/// Takes the next tracking serial; two intakes never share one, and a rolled-back
+/// intake never showed its code. PostgreSQL takes it from a sequence (no lock held to
+/// the commit; a rollback leaves a gap), SQLite from the counter row (one writer).
 pub fn next_serial(conn: &mut DbConnection) -> Result<u64, StoreError> {
-    let value: i64 = diesel::update(counters::table.find("tracking_serial"))
-        .set(counters::value.eq(counters::value + 1))
-        .returning(counters::value)
-        .get_result(conn)?;
+    let value: i64 = match conn {
+        DbConnection::Postgresql(pg) => diesel::select(
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('tracking_serial')"),
+        )
+        .get_result(pg)?,
+        DbConnection::Sqlite(_) => diesel::update(counters::table.find("tracking_serial"))
+            .set(counters::value.eq(counters::value + 1))
+            .returning(counters::value)
+            .get_result(conn)?,
+    };
     Ok(value as u64)
 }
 
@@ -121,6 +128,7 @@ pub fn set_status(
     status: &str,
     now: NaiveDateTime,
 ) -> Result<bool, StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Dossier(id));
     let n = diesel::update(
         dossiers::table
             .filter(dossiers::id.eq(id))
@@ -142,6 +150,7 @@ pub fn set_agency_receipt(
     agency_dossier_code: &str,
     appointment_date: NaiveDate,
 ) -> Result<(), StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Dossier(id));
     diesel::update(dossiers::table.find(id))
         .set((
             dossiers::agency_dossier_code.eq(agency_dossier_code),
@@ -153,6 +162,7 @@ pub fn set_agency_receipt(
 
 /// Records the agency's decision.
 pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<(), StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Dossier(id));
     diesel::update(dossiers::table.find(id))
         .set(dossiers::outcome.eq(outcome))
         .execute(conn)?;
@@ -166,6 +176,7 @@ pub fn set_pickup_window(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<(), StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Dossier(id));
     diesel::update(dossiers::table.find(id))
         .set((dossiers::pickup_from.eq(from), dossiers::pickup_to.eq(to)))
         .execute(conn)?;
@@ -179,6 +190,7 @@ pub fn set_location(
     lat: f64,
     lon: f64,
 ) -> Result<(), StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Dossier(id));
     diesel::update(dossiers::table.find(id))
         .set((
             dossiers::lat.eq(lat),

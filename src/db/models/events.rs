@@ -45,6 +45,7 @@ pub struct NewEvent {
 
 /// Appends an event.
 pub fn append(conn: &mut DbConnection, new: &NewEvent) -> Result<i64, StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Dossier(new.dossier_id));
     Ok(diesel::insert_into(events::table)
         .values(new)
         .returning(events::id)

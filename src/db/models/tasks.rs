@@ -48,6 +48,7 @@ pub struct NewTask {
 
 /// Inserts a task.
 pub fn insert(conn: &mut DbConnection, new: &NewTask) -> Result<i64, StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Dossier(new.dossier_id));
     Ok(diesel::insert_into(tasks::table)
         .values(new)
         .returning(tasks::id)
@@ -103,6 +104,7 @@ pub fn update_state(
     attempts: i32,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Task(id));
     diesel::update(tasks::table.find(id))
         .set((
             tasks::status.eq(status),
@@ -121,6 +123,7 @@ pub fn set_window(
     from: Option<NaiveDateTime>,
     to: Option<NaiveDateTime>,
 ) -> Result<(), StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Task(id));
     diesel::update(tasks::table.find(id))
         .set((tasks::window_from.eq(from), tasks::window_to.eq(to)))
         .execute(conn)?;
@@ -129,6 +132,7 @@ pub fn set_window(
 
 /// Moves a task's point (a measured GPS fix).
 pub fn set_point(conn: &mut DbConnection, id: i64, lat: f64, lon: f64) -> Result<(), StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Task(id));
     diesel::update(tasks::table.find(id))
         .set((tasks::lat.eq(lat), tasks::lon.eq(lon)))
         .execute(conn)?;
@@ -171,6 +175,7 @@ pub fn set_plan(
     seq: i32,
     eta: NaiveDateTime,
 ) -> Result<(), StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Task(id));
     diesel::update(tasks::table.find(id))
         .set((tasks::seq.eq(Some(seq)), tasks::eta.eq(Some(eta))))
         .execute(conn)?;
