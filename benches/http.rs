@@ -1209,6 +1209,7 @@ async fn measure_backend(
         setup_started.elapsed().as_secs_f64()
     );
     let mut tokens_at = Instant::now();
+    let mut cache_seen = track_cache_counts(&server.base).await.unwrap_or((0, 0));
     let mut rows: Vec<(Scenario, Vec<Measure>)> =
         scenarios.iter().map(|s| (*s, Vec::new())).collect();
     let server_pid = server.pid().to_string();
@@ -1247,6 +1248,17 @@ async fn measure_backend(
                 m.failed
             );
             results.push(m);
+            if *scenario == Scenario::Track {
+                if let Some((hits, misses)) = track_cache_counts(&server.base).await {
+                    let (h, n) = (hits - cache_seen.0, misses - cache_seen.1);
+                    cache_seen = (hits, misses);
+                    println!(
+                        "         answered from the server's tracking cache: {:.1}% of {} look-ups (warm-up included)",
+                        100.0 * h as f64 / (h + n).max(1) as f64,
+                        h + n
+                    );
+                }
+            }
             if *scenario == Scenario::Intake {
                 // Untimed: the new dossiers go to the couriers for the events scenario.
                 let t = Instant::now();
@@ -1265,6 +1277,25 @@ async fn measure_backend(
         }
     }
     Ok(rows)
+}
+
+/// The server's tracking cache counters `(hits, misses)`, read from `/metrics`.
+async fn track_cache_counts(base: &str) -> Option<(u64, u64)> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let count = |result: &str| -> Option<u64> {
+        let prefix = format!("buuta_track_cache_lookups_total{{result=\"{result}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))?
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some((count("hit")?, count("miss")?))
 }
 
 async fn refresh_tokens(world: &mut World, conns: &mut [Conn]) -> Result<(), String> {

@@ -124,6 +124,16 @@ pub struct Settings {
     )]
     pub track_per_minute: u32,
 
+    /// Milliseconds a public tracking answer may be served from memory (0: never).
+    /// This node's own writes drop it at once; other nodes' show after this long.
+    #[arg(
+        long,
+        env = "BUUTA_TRACK_CACHE_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub track_cache_ms: u64,
+
     /// Public base URL printed in receipts' QR codes (defaults to the bind address).
     #[arg(long, env = "BUUTA_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
@@ -340,6 +350,7 @@ impl Settings {
             max_pickup_attempts: 3,
             max_delivery_attempts: 3,
             track_per_minute: 60,
+            track_cache_ms: 2000,
             public_url: None,
             trail_retention_days: 30,
             routing_url: None,

@@ -26,6 +26,7 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod timefmt;
+pub mod track_cache;
 pub mod validate;
 pub mod workers;
 pub mod zone_cache;

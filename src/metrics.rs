@@ -103,6 +103,22 @@ impl Metrics {
         let _ = writeln!(out, "buuta_db_pool_max_connections {max}");
         out
     }
+
+    /// Lines for the public tracking cache: look-ups answered from memory or not.
+    pub fn render_track_cache(out: &mut String, (hits, misses): (u64, u64)) {
+        out.push_str(
+            "# HELP buuta_track_cache_lookups_total Public tracking look-ups by cache result.\n",
+        );
+        out.push_str("# TYPE buuta_track_cache_lookups_total counter\n");
+        let _ = writeln!(
+            out,
+            "buuta_track_cache_lookups_total{{result=\"hit\"}} {hits}"
+        );
+        let _ = writeln!(
+            out,
+            "buuta_track_cache_lookups_total{{result=\"miss\"}} {misses}"
+        );
+    }
 }
 
 /// Middleware: times every request and records it under its route pattern (so
@@ -147,5 +163,9 @@ mod tests {
         assert!(text.contains("le=\"0.25\"} 2"));
         assert!(text.contains("buuta_db_pool_connections{state=\"in_use\"} 2"));
         assert!(text.contains("buuta_db_pool_max_connections 16"));
+        let mut text = String::new();
+        Metrics::render_track_cache(&mut text, (7, 3));
+        assert!(text.contains("buuta_track_cache_lookups_total{result=\"hit\"} 7\n"));
+        assert!(text.contains("buuta_track_cache_lookups_total{result=\"miss\"} 3\n"));
     }
 }

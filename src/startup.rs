@@ -66,6 +66,9 @@ impl Application {
             zones: Default::default(),
             travel: settings.travel_times()?,
             track_limiter: WindowLimiter::new(settings.track_per_minute, Duration::from_secs(60)),
+            track_cache: crate::track_cache::TrackCache::new(Duration::from_millis(
+                settings.track_cache_ms,
+            )),
             settings,
         });
         let mut server = HttpServer::new(move || {

@@ -11,6 +11,8 @@ pub struct AppState {
     pub login_limiter: WindowLimiter,
     /// Public tracking look-ups per client address.
     pub track_limiter: WindowLimiter,
+    /// Public tracking answers, kept briefly.
+    pub track_cache: crate::track_cache::TrackCache,
     /// Zones located by point, refreshed when zones are added.
     pub zones: std::sync::Arc<crate::zone_cache::ZoneCache>,
     /// Travel-time matrices (geodesic, or a routing engine with geodesic fallback).

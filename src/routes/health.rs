@@ -39,7 +39,9 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 
 /// Prometheus text exposition.
 async fn metrics(state: web::Data<AppState>, m: web::Data<Metrics>) -> HttpResponse {
+    let mut text = m.render(state.db.pool_state());
+    Metrics::render_track_cache(&mut text, state.track_cache.counts());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(m.render(state.db.pool_state()))
+        .body(text)
 }

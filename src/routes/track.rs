@@ -1,12 +1,15 @@
 //! Public tracking: no account, no personal data unless the phone's last digits
 //! match (then masked), limited per client address.
 
+use crate::db::changes::Key;
 use crate::db::models::{admin_units, agencies, events, tasks};
 use crate::domain::tracking_code::TrackingCode;
 use crate::dossiers::{actions, view};
 use crate::error::{ApiError, ErrorCode};
 use crate::routing::Routes;
 use crate::state::AppState;
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -27,8 +30,30 @@ async fn track(
     code: web::Path<String>,
     q: web::Query<TrackQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = lookup(&req, &state, &code, q.phone_last4.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(body))
+    let now = Instant::now();
+    let code = admit(&req, &state, &code, now)?;
+    if let Some(digits) = last4(q.phone_last4.as_deref()) {
+        let (view, _) = load(&state, code, Some(digits)).await?;
+        return Ok(HttpResponse::Ok().json(view));
+    }
+    let changes = state.db.changes();
+    if let Some(body) = state.track_cache.get(code.as_str(), changes, now) {
+        return Ok(json(body));
+    }
+    let read_at = changes.now();
+    let key = code.as_str().to_owned();
+    let (view, rows) = load(&state, code, None).await?;
+    let body = Bytes::from(serde_json::to_vec(&view).map_err(ApiError::internal)?);
+    state
+        .track_cache
+        .put(&key, body.clone(), rows, read_at, now);
+    Ok(json(body))
+}
+
+fn json(body: Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body)
 }
 
 /// The public view of a dossier, for the API and the tracking page alike: counted
@@ -39,24 +64,46 @@ pub async fn lookup(
     code: &str,
     phone_last4: Option<&str>,
 ) -> Result<Value, ApiError> {
+    let code = admit(req, state, code, Instant::now())?;
+    Ok(load(state, code, last4(phone_last4)).await?.0)
+}
+
+/// Counts the look-up against the caller's address and parses the code.
+fn admit(
+    req: &HttpRequest,
+    state: &AppState,
+    code: &str,
+    now: Instant,
+) -> Result<TrackingCode, ApiError> {
     let ip = req
         .peer_addr()
         .map(|a| a.ip())
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    let now = Instant::now();
     if let Err(wait) = state.track_limiter.check("track", ip, now) {
         return Err(ApiError::rate_limited(wait));
     }
     state.track_limiter.record("track", ip, now);
-    let code = TrackingCode::parse(code.trim()).map_err(|_| {
+    TrackingCode::parse(code.trim()).map_err(|_| {
         ApiError::new(
             ErrorCode::InvalidTrackingCode,
             "Mã hồ sơ không hợp lệ (sai định dạng hoặc sai số kiểm tra)",
         )
-    })?;
-    let digits = phone_last4
+    })
+}
+
+/// Four digits, or nothing (anything else reveals nothing).
+fn last4(phone_last4: Option<&str>) -> Option<String> {
+    phone_last4
         .map(str::to_owned)
-        .filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
+        .filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Reads the view and the rows it was built from.
+async fn load(
+    state: &AppState,
+    code: TrackingCode,
+    digits: Option<String>,
+) -> Result<(Value, Vec<Key>), ApiError> {
     state
         .db
         .read(move |c| -> Result<_, ApiError> {
@@ -65,8 +112,9 @@ pub async fn lookup(
                 .map(|a| a.name)
                 .unwrap_or_default();
             let evs = events::of_dossier(c, d.id)?;
-            let eta = tasks::of_dossier(c, d.id)?
-                .into_iter()
+            let tasks = tasks::of_dossier(c, d.id)?;
+            let eta = tasks
+                .iter()
                 .filter(|t| matches!(t.status.as_str(), "assigned" | "in_progress"))
                 .find_map(|t| t.eta);
             let reveal = match digits {
@@ -77,7 +125,13 @@ pub async fn lookup(
                 ),
                 _ => None,
             };
-            Ok(view::public(&d, &agency, &evs, eta, reveal.as_deref()))
+            let rows = std::iter::once(Key::Dossier(d.id))
+                .chain(tasks.iter().map(|t| Key::Task(t.id)))
+                .collect();
+            Ok((
+                view::public(&d, &agency, &evs, eta, reveal.as_deref()),
+                rows,
+            ))
         })
         .await
 }

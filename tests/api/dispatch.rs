@@ -1,5 +1,5 @@
 use crate::helpers::{assert_problem, Backend, TestApp};
-use crate::lifecycle::{request, window, world};
+use crate::lifecycle::{assigned_request, request, window, world};
 use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -304,7 +304,64 @@ crate::on_both_backends!(
     dispatcher_lists_tasks_and_courier_routes,
     auto_assign_follows_zones_shifts_and_capacity,
     plan_gives_feasible_routes_and_keeps_started_stops,
+    tracking_shows_a_new_plan_at_once,
 );
+
+/// The public answer for `code`.
+async fn public(app: &TestApp, code: &str) -> serde_json::Value {
+    let res = app
+        .send(Method::GET, &format!("/api/v1/track/{code}"), None, None)
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// Public tracking look-ups answered from the server's memory so far.
+async fn track_cache_hits(app: &TestApp) -> u64 {
+    let res = app.send(Method::GET, "/metrics", None, None).await;
+    let text = res.text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("buuta_track_cache_lookups_total{result=\"hit\"} "))
+        .expect("the tracking cache is in /metrics")
+        .parse()
+        .unwrap()
+}
+
+/// Public tracking answers are kept in memory for a moment, yet a change committed on
+/// this node shows at once: here the ETA of a route plan, which changes only the task.
+async fn tracking_shows_a_new_plan_at_once(b: Backend) {
+    let Some(app) = TestApp::spawn_with(b, |s| s.plan_time_limit_ms = 500).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let (d, _) = assigned_request(&app, &w).await;
+    let code = d["tracking_code"].as_str().unwrap();
+    let before = public(&app, code).await;
+    assert_eq!(before["status"], "scheduled");
+    assert!(before["eta"].is_null(), "{before}");
+    let hits = track_cache_hits(&app).await;
+    assert_eq!(public(&app, code).await, before);
+    assert_eq!(
+        track_cache_hits(&app).await,
+        hits + 1,
+        "the repeated look-up was answered from memory"
+    );
+    let day = window(1)["from"].as_str().unwrap()[..10].to_owned();
+    let (s, plan) = app
+        .post(
+            "/api/v1/dispatch/plan",
+            &w.dispatcher,
+            &json!({"date": day}),
+        )
+        .await;
+    assert_eq!(s, 200, "{plan}");
+    let after = public(&app, code).await;
+    assert_eq!(after["status"], "scheduled");
+    assert!(
+        after["eta"].is_string(),
+        "the plan's ETA shows at once: {after}"
+    );
+}
 
 /// Seconds by motorbike between two points: haversine × 1.3 at 25 km/h (the default provider).
 fn travel_s(a: (f64, f64), b: (f64, f64)) -> f64 {

@@ -1,0 +1,164 @@
+//! A short-lived cache of public tracking answers (the JSON body, without personal
+//! data), so that citizens refreshing a tracking page cost no database work.
+//!
+//! An answer is dropped as soon as this node commits a change to a row it was built
+//! from (see [`crate::db::changes`]), so on one node a look-up never shows less than
+//! what was acknowledged before it. Changes made by another node show once the entry
+//! is older than the time to live (`BUUTA_TRACK_CACHE_MS`, 0 turns the cache off).
+
+use crate::db::changes::{Changes, Key};
+use actix_web::web::Bytes;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// Answers kept at most; past that, expired ones are dropped, then all.
+const CAPACITY: usize = 100_000;
+
+struct Entry {
+    body: Bytes,
+    /// The rows the answer was built from.
+    keys: Vec<Key>,
+    /// [`Changes::now`] before the rows were read.
+    read_at: u64,
+    stored: Instant,
+}
+
+/// Public answers by tracking code.
+pub struct TrackCache {
+    ttl: Duration,
+    entries: RwLock<HashMap<String, Entry>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl TrackCache {
+    /// A cache whose answers live at most `ttl` (zero: nothing is kept).
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: RwLock::new(HashMap::new()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// Look-ups answered from memory and from the database so far, for `/metrics`.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The cached answer for `code`, if it is young and none of its rows changed here.
+    pub fn get(&self, code: &str, changes: &Changes, now: Instant) -> Option<Bytes> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let body = entries.get(code).and_then(|e| {
+            let fresh = now.saturating_duration_since(e.stored) < self.ttl
+                && !e.keys.iter().any(|&k| changes.changed_since(k, e.read_at));
+            fresh.then(|| e.body.clone())
+        });
+        let counter = if body.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        body
+    }
+
+    /// Keeps `body`, built from `keys` read after `read_at`, for `code`.
+    pub fn put(&self, code: &str, body: Bytes, keys: Vec<Key>, read_at: u64, now: Instant) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= CAPACITY && !entries.contains_key(code) {
+            entries.retain(|_, e| now.saturating_duration_since(e.stored) < self.ttl);
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            code.to_owned(),
+            Entry {
+                body,
+                keys,
+                read_at,
+                stored: now,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(cache: &TrackCache, changes: &Changes, at: Instant) -> Option<Bytes> {
+        cache.get("HS000000015VN", changes, at)
+    }
+
+    #[test]
+    fn an_answer_lives_until_its_ttl() {
+        let (cache, changes) = (TrackCache::new(Duration::from_secs(2)), Changes::default());
+        let t0 = Instant::now();
+        assert_eq!(cached(&cache, &changes, t0), None);
+        let keys = vec![Key::Dossier(1), Key::Task(3)];
+        cache.put("HS000000015VN", Bytes::from("{}"), keys, changes.now(), t0);
+        assert_eq!(cached(&cache, &changes, t0), Some(Bytes::from("{}")));
+        let later = t0 + Duration::from_millis(1999);
+        assert!(cached(&cache, &changes, later).is_some());
+        assert_eq!(cached(&cache, &changes, t0 + Duration::from_secs(2)), None);
+        assert_eq!(cache.get("HS000000029VN", &changes, t0), None);
+        assert_eq!(cache.counts(), (2, 3));
+    }
+
+    #[test]
+    fn a_change_to_any_of_its_rows_drops_an_answer() {
+        let (cache, changes) = (TrackCache::new(Duration::from_secs(60)), Changes::default());
+        let t0 = Instant::now();
+        let keys = vec![Key::Dossier(1), Key::Task(3)];
+        cache.put("HS000000015VN", Bytes::from("{}"), keys, changes.now(), t0);
+        changes.publish(&[Key::Dossier(2), Key::Task(1)]);
+        assert!(cached(&cache, &changes, t0).is_some());
+        changes.publish(&[Key::Task(3)]);
+        assert_eq!(cached(&cache, &changes, t0), None);
+    }
+
+    #[test]
+    fn an_answer_read_before_a_change_was_published_is_never_served() {
+        let (cache, changes) = (TrackCache::new(Duration::from_secs(60)), Changes::default());
+        let t0 = Instant::now();
+        let read_at = changes.now();
+        // The write commits and is published while the answer is being built.
+        changes.publish(&[Key::Dossier(1)]);
+        cache.put(
+            "HS000000015VN",
+            Bytes::from("{}"),
+            vec![Key::Dossier(1)],
+            read_at,
+            t0,
+        );
+        assert_eq!(cached(&cache, &changes, t0), None);
+    }
+
+    #[test]
+    fn nothing_is_kept_with_a_zero_ttl() {
+        let (cache, changes) = (TrackCache::new(Duration::ZERO), Changes::default());
+        let t0 = Instant::now();
+        cache.put(
+            "HS000000015VN",
+            Bytes::from("{}"),
+            vec![],
+            changes.now(),
+            t0,
+        );
+        assert_eq!(cached(&cache, &changes, t0), None);
+    }
+}
