@@ -66,9 +66,10 @@ impl Application {
             zones: Default::default(),
             travel: settings.travel_times()?,
             track_limiter: WindowLimiter::new(settings.track_per_minute, Duration::from_secs(60)),
-            track_cache: crate::track_cache::TrackCache::new(Duration::from_millis(
-                settings.track_cache_ms,
-            )),
+            track_cache: crate::track_cache::TrackCache::new(
+                settings.track_cache_ttl(),
+                settings.track_cache_entries,
+            ),
             settings,
         });
         let mut server = HttpServer::new(move || {

@@ -1,10 +1,14 @@
-//! A short-lived cache of public tracking answers (the JSON body, without personal
-//! data), so that citizens refreshing a tracking page cost no database work.
+//! A cache of public tracking answers (the JSON body, without personal data), so that
+//! citizens looking up their dossiers again and again cost no database work.
 //!
 //! An answer is dropped as soon as this node commits a change to a row it was built
-//! from (see [`crate::db::changes`]), so on one node a look-up never shows less than
-//! what was acknowledged before it. Changes made by another node show once the entry
-//! is older than the time to live (`BUUTA_TRACK_CACHE_MS`, 0 turns the cache off).
+//! from (see [`crate::db::changes`]): a look-up never shows less than what this node
+//! acknowledged before it. Other nodes' changes are not seen, so an answer also has a
+//! lifetime (`BUUTA_TRACK_CACHE_MS`): long on SQLite, where every write goes through
+//! this process, short on PostgreSQL, where several nodes may write.
+//!
+//! Memory is bounded by two generations of at most half the capacity each: when the
+//! newer one is full it becomes the older one and the oldest answers are forgotten.
 
 use crate::db::changes::{Changes, Key};
 use actix_web::web::Bytes;
@@ -12,9 +16,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
-
-/// Answers kept at most; past that, expired ones are dropped, then all.
-const CAPACITY: usize = 100_000;
 
 struct Entry {
     body: Bytes,
@@ -25,20 +26,30 @@ struct Entry {
     stored: Instant,
 }
 
+#[derive(Default)]
+struct Generations {
+    newer: HashMap<String, Entry>,
+    older: HashMap<String, Entry>,
+}
+
 /// Public answers by tracking code.
 pub struct TrackCache {
     ttl: Duration,
-    entries: RwLock<HashMap<String, Entry>>,
+    /// Answers per generation at most.
+    half: usize,
+    entries: RwLock<Generations>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
 impl TrackCache {
-    /// A cache whose answers live at most `ttl` (zero: nothing is kept).
-    pub fn new(ttl: Duration) -> Self {
+    /// A cache of at most `capacity` answers living at most `ttl` (zero: nothing is
+    /// kept).
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
         Self {
-            ttl,
-            entries: RwLock::new(HashMap::new()),
+            ttl: if capacity < 2 { Duration::ZERO } else { ttl },
+            half: capacity / 2,
+            entries: RwLock::default(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -57,12 +68,16 @@ impl TrackCache {
         if self.ttl.is_zero() {
             return None;
         }
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        let body = entries.get(code).and_then(|e| {
-            let fresh = now.saturating_duration_since(e.stored) < self.ttl
-                && !e.keys.iter().any(|&k| changes.changed_since(k, e.read_at));
-            fresh.then(|| e.body.clone())
-        });
+        let g = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let body = g
+            .newer
+            .get(code)
+            .or_else(|| g.older.get(code))
+            .and_then(|e| {
+                let fresh = now.saturating_duration_since(e.stored) < self.ttl
+                    && !e.keys.iter().any(|&k| changes.changed_since(k, e.read_at));
+                fresh.then(|| e.body.clone())
+            });
         let counter = if body.is_some() {
             &self.hits
         } else {
@@ -77,14 +92,12 @@ impl TrackCache {
         if self.ttl.is_zero() {
             return;
         }
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= CAPACITY && !entries.contains_key(code) {
-            entries.retain(|_, e| now.saturating_duration_since(e.stored) < self.ttl);
-            if entries.len() >= CAPACITY {
-                entries.clear();
-            }
+        let mut g = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if g.newer.len() >= self.half && !g.newer.contains_key(code) {
+            g.older = std::mem::take(&mut g.newer);
         }
-        entries.insert(
+        g.older.remove(code);
+        g.newer.insert(
             code.to_owned(),
             Entry {
                 body,
@@ -106,7 +119,10 @@ mod tests {
 
     #[test]
     fn an_answer_lives_until_its_ttl() {
-        let (cache, changes) = (TrackCache::new(Duration::from_secs(2)), Changes::default());
+        let (cache, changes) = (
+            TrackCache::new(Duration::from_secs(2), 100),
+            Changes::default(),
+        );
         let t0 = Instant::now();
         assert_eq!(cached(&cache, &changes, t0), None);
         let keys = vec![Key::Dossier(1), Key::Task(3)];
@@ -121,7 +137,10 @@ mod tests {
 
     #[test]
     fn a_change_to_any_of_its_rows_drops_an_answer() {
-        let (cache, changes) = (TrackCache::new(Duration::from_secs(60)), Changes::default());
+        let (cache, changes) = (
+            TrackCache::new(Duration::from_secs(60), 100),
+            Changes::default(),
+        );
         let t0 = Instant::now();
         let keys = vec![Key::Dossier(1), Key::Task(3)];
         cache.put("HS000000015VN", Bytes::from("{}"), keys, changes.now(), t0);
@@ -133,7 +152,10 @@ mod tests {
 
     #[test]
     fn an_answer_read_before_a_change_was_published_is_never_served() {
-        let (cache, changes) = (TrackCache::new(Duration::from_secs(60)), Changes::default());
+        let (cache, changes) = (
+            TrackCache::new(Duration::from_secs(60), 100),
+            Changes::default(),
+        );
         let t0 = Instant::now();
         let read_at = changes.now();
         // The write commits and is published while the answer is being built.
@@ -149,8 +171,28 @@ mod tests {
     }
 
     #[test]
+    fn the_oldest_answers_go_when_it_is_full() {
+        let (cache, changes) = (
+            TrackCache::new(Duration::from_secs(60), 4),
+            Changes::default(),
+        );
+        let t0 = Instant::now();
+        let put = |code: &str| cache.put(code, Bytes::from("{}"), vec![], changes.now(), t0);
+        put("A");
+        put("B");
+        put("C"); // A and B become the older generation
+        put("A"); // fresh again, in the newer one with C
+        put("D"); // {C, A} become the older generation: B is forgotten
+        let kept: Vec<bool> = ["A", "B", "C", "D"]
+            .iter()
+            .map(|c| cache.get(c, &changes, t0).is_some())
+            .collect();
+        assert_eq!(kept, [true, false, true, true]);
+    }
+
+    #[test]
     fn nothing_is_kept_with_a_zero_ttl() {
-        let (cache, changes) = (TrackCache::new(Duration::ZERO), Changes::default());
+        let (cache, changes) = (TrackCache::new(Duration::ZERO, 100), Changes::default());
         let t0 = Instant::now();
         cache.put(
             "HS000000015VN",
