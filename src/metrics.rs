@@ -132,13 +132,10 @@ pub async fn track(
     let method = req.method().to_string();
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
-        let route = res
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
+        let route = crate::routing::template(res.request());
         metrics.observe(
             &method,
-            &route,
+            route.as_deref().unwrap_or("unmatched"),
             res.status().as_u16(),
             start.elapsed().as_secs_f64(),
         );

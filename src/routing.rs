@@ -4,7 +4,26 @@
 use crate::error::{ApiError, ErrorCode};
 use actix_web::http::{header, Method};
 use actix_web::ResponseError;
-use actix_web::{web, FromRequest, Handler, HttpResponse, Responder, Route};
+use actix_web::{
+    web, FromRequest, Handler, HttpMessage, HttpRequest, HttpResponse, Responder, Route,
+};
+use std::rc::Rc;
+
+/// The route template a request matched, remembered in its extensions.
+#[derive(Clone)]
+struct Template(Option<Rc<str>>);
+
+/// The route template of the request (`/api/v1/track/{tracking_code}`), `None` for an
+/// unknown path. The access rule, the access log and the metrics all need it; matching
+/// walks the route table (regular expressions), so it is done once per request.
+pub fn template(req: &HttpRequest) -> Option<Rc<str>> {
+    if let Some(t) = req.extensions().get::<Template>() {
+        return t.0.clone();
+    }
+    let t: Option<Rc<str>> = req.match_pattern().map(Rc::from);
+    req.extensions_mut().insert(Template(t.clone()));
+    t
+}
 
 /// Routes to be registered, remembered with their method and path template.
 #[derive(Default)]

@@ -26,9 +26,8 @@ pub struct AccessLog;
 
 impl tracing_actix_web::RootSpanBuilder for AccessLog {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
+        let route = crate::routing::template(request.request());
+        let route = route.as_deref().unwrap_or("unmatched");
         let request_id = request
             .extensions()
             .get::<tracing_actix_web::RequestId>()

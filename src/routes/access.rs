@@ -120,8 +120,7 @@ pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let rule = req
-        .match_pattern()
+    let rule = crate::routing::template(req.request())
         .and_then(|pattern| of(req.method().as_str(), &pattern));
     let refusal = match rule {
         None | Some(Access::Public) => None,

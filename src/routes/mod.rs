@@ -37,6 +37,9 @@ pub const MAX_LIMIT: i64 = 500;
 /// Every route the service answers. The only place routes are added.
 pub fn all_routes() -> Routes {
     let mut r = Routes::default();
+    // Paths are matched in this order, the ones with parameters by regular expression:
+    // the busiest one, public tracking, comes first.
+    track::routes(&mut r);
     health::routes(&mut r);
     docs::routes(&mut r);
     auth::routes(&mut r);
@@ -50,7 +53,6 @@ pub fn all_routes() -> Routes {
     intake::routes(&mut r);
     dossiers::routes(&mut r);
     tasks::routes(&mut r);
-    track::routes(&mut r);
     positions::routes(&mut r);
     zones::routes(&mut r);
     dispatch::routes(&mut r);

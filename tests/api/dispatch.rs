@@ -307,6 +307,15 @@ crate::on_both_backends!(
     tracking_shows_a_new_plan_at_once,
 );
 
+/// The dispatcher's plan of `day` (the plan must succeed).
+async fn plan_day(app: &TestApp, token: &str, day: &str) -> serde_json::Value {
+    let (s, plan) = app
+        .post("/api/v1/dispatch/plan", token, &json!({"date": day}))
+        .await;
+    assert_eq!(s, 200, "{plan}");
+    plan
+}
+
 /// The public answer for `code`.
 async fn public(app: &TestApp, code: &str) -> serde_json::Value {
     let res = app
@@ -347,14 +356,7 @@ async fn tracking_shows_a_new_plan_at_once(b: Backend) {
         "the repeated look-up was answered from memory"
     );
     let day = window(1)["from"].as_str().unwrap()[..10].to_owned();
-    let (s, plan) = app
-        .post(
-            "/api/v1/dispatch/plan",
-            &w.dispatcher,
-            &json!({"date": day}),
-        )
-        .await;
-    assert_eq!(s, 200, "{plan}");
+    plan_day(&app, &w.dispatcher, &day).await;
     let after = public(&app, code).await;
     assert_eq!(after["status"], "scheduled");
     assert!(
@@ -404,14 +406,7 @@ async fn plan_gives_feasible_routes_and_keeps_started_stops(b: Backend) {
         }
     }
     assert_eq!(windows.len(), 30);
-    let (s, plan) = app
-        .post(
-            "/api/v1/dispatch/plan",
-            &w.dispatcher,
-            &json!({"date": day}),
-        )
-        .await;
-    assert_eq!(s, 200, "{plan}");
+    let plan = plan_day(&app, &w.dispatcher, &day).await;
     assert_eq!(plan["unassigned"], json!([]), "{plan}");
     let check = |plan: &serde_json::Value| {
         let mut seen = Vec::new();
@@ -495,14 +490,7 @@ async fn plan_gives_feasible_routes_and_keeps_started_stops(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    let (s, replan) = app
-        .post(
-            "/api/v1/dispatch/plan",
-            &w.dispatcher,
-            &json!({"date": day}),
-        )
-        .await;
-    assert_eq!(s, 200, "{replan}");
+    let replan = plan_day(&app, &w.dispatcher, &day).await;
     let again = replan["routes"]
         .as_array()
         .unwrap()
