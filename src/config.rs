@@ -125,10 +125,15 @@ pub struct Settings {
     pub track_per_minute: u32,
 
     /// Milliseconds a public tracking answer may be served from memory (0: never).
-    /// This node's own writes drop it at once; other nodes' show after this long.
-    /// Default: 60000 on SQLite (one process writes), 2000 on PostgreSQL.
-    #[arg(long, env = "BUUTA_TRACK_CACHE_MS", global = true)]
-    pub track_cache_ms: Option<u64>,
+    /// Buuta's own writes drop it at once, on every node (on PostgreSQL through
+    /// LISTEN/NOTIFY); this bounds how long a change made outside Buuta may go unseen.
+    #[arg(
+        long,
+        env = "BUUTA_TRACK_CACHE_MS",
+        default_value_t = 60_000,
+        global = true
+    )]
+    pub track_cache_ms: u64,
 
     /// Public tracking answers kept in memory at most.
     #[arg(
@@ -305,18 +310,6 @@ impl Settings {
             .map_err(|e| format!("invalid tariff: {e}"))
     }
 
-    /// How long a public tracking answer may be served from memory: every write to a
-    /// SQLite database goes through this process, so there only a bound on staleness
-    /// after a bug or a manual edit; on PostgreSQL also how late other nodes' changes
-    /// may show.
-    pub fn track_cache_ttl(&self) -> std::time::Duration {
-        let default = match crate::db::DbUrl::parse(&self.database_url).map(|u| u.backend()) {
-            Ok(crate::db::Backend::Sqlite) => 60_000,
-            _ => 2_000,
-        };
-        std::time::Duration::from_millis(self.track_cache_ms.unwrap_or(default))
-    }
-
     /// The travel-time provider these settings describe.
     pub fn travel_times(
         &self,
@@ -367,7 +360,7 @@ impl Settings {
             max_pickup_attempts: 3,
             max_delivery_attempts: 3,
             track_per_minute: 60,
-            track_cache_ms: None,
+            track_cache_ms: 60_000,
             track_cache_entries: 100_000,
             public_url: None,
             trail_retention_days: 30,
@@ -388,21 +381,5 @@ impl Settings {
             one_stop_secret: None,
             one_stop_max_skew_secs: 300,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn tracking_answers_live_longer_where_one_process_writes() {
-        let sqlite = Settings::for_database("sqlite://buuta.db");
-        assert_eq!(sqlite.track_cache_ttl(), Duration::from_secs(60));
-        let mut pg = Settings::for_database("postgres://postgres@127.0.0.1/buuta");
-        assert_eq!(pg.track_cache_ttl(), Duration::from_secs(2));
-        pg.track_cache_ms = Some(0);
-        assert_eq!(pg.track_cache_ttl(), Duration::ZERO);
     }
 }

@@ -67,7 +67,7 @@ impl Application {
             travel: settings.travel_times()?,
             track_limiter: WindowLimiter::new(settings.track_per_minute, Duration::from_secs(60)),
             track_cache: crate::track_cache::TrackCache::new(
-                settings.track_cache_ttl(),
+                Duration::from_millis(settings.track_cache_ms),
                 settings.track_cache_entries,
             ),
             settings,

@@ -1,11 +1,12 @@
 //! A cache of public tracking answers (the JSON body, without personal data), so that
 //! citizens looking up their dossiers again and again cost no database work.
 //!
-//! An answer is dropped as soon as this node commits a change to a row it was built
-//! from (see [`crate::db::changes`]): a look-up never shows less than what this node
-//! acknowledged before it. Other nodes' changes are not seen, so an answer also has a
-//! lifetime (`BUUTA_TRACK_CACHE_MS`): long on SQLite, where every write goes through
-//! this process, short on PostgreSQL, where several nodes may write.
+//! An answer is dropped as soon as Buuta commits a change to a row it was built from
+//! (see [`crate::db::changes`]): on this node at once, on other PostgreSQL nodes as
+//! soon as the notification arrives; a node that cannot hear them serves nothing from
+//! memory. So a look-up never shows less than what was acknowledged before it (give
+//! or take a notification's trip). Answers also have a lifetime
+//! (`BUUTA_TRACK_CACHE_MS`), for changes made outside Buuta.
 //!
 //! Memory is bounded by two generations of at most half the capacity each: when the
 //! newer one is full it becomes the older one and the oldest answers are forgotten.
@@ -68,6 +69,10 @@ impl TrackCache {
         if self.ttl.is_zero() {
             return None;
         }
+        if changes.blind() {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         let g = self.entries.read().unwrap_or_else(|p| p.into_inner());
         let body = g
             .newer
@@ -88,8 +93,16 @@ impl TrackCache {
     }
 
     /// Keeps `body`, built from `keys` read after `read_at`, for `code`.
-    pub fn put(&self, code: &str, body: Bytes, keys: Vec<Key>, read_at: u64, now: Instant) {
-        if self.ttl.is_zero() {
+    pub fn put(
+        &self,
+        code: &str,
+        body: Bytes,
+        keys: Vec<Key>,
+        changes: &Changes,
+        read_at: u64,
+        now: Instant,
+    ) {
+        if self.ttl.is_zero() || changes.blind() {
             return;
         }
         let mut g = self.entries.write().unwrap_or_else(|p| p.into_inner());
@@ -126,7 +139,14 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(cached(&cache, &changes, t0), None);
         let keys = vec![Key::Dossier(1), Key::Task(3)];
-        cache.put("HS000000015VN", Bytes::from("{}"), keys, changes.now(), t0);
+        cache.put(
+            "HS000000015VN",
+            Bytes::from("{}"),
+            keys,
+            &changes,
+            changes.now(),
+            t0,
+        );
         assert_eq!(cached(&cache, &changes, t0), Some(Bytes::from("{}")));
         let later = t0 + Duration::from_millis(1999);
         assert!(cached(&cache, &changes, later).is_some());
@@ -143,7 +163,14 @@ mod tests {
         );
         let t0 = Instant::now();
         let keys = vec![Key::Dossier(1), Key::Task(3)];
-        cache.put("HS000000015VN", Bytes::from("{}"), keys, changes.now(), t0);
+        cache.put(
+            "HS000000015VN",
+            Bytes::from("{}"),
+            keys,
+            &changes,
+            changes.now(),
+            t0,
+        );
         changes.publish(&[Key::Dossier(2), Key::Task(1)]);
         assert!(cached(&cache, &changes, t0).is_some());
         changes.publish(&[Key::Task(3)]);
@@ -164,6 +191,7 @@ mod tests {
             "HS000000015VN",
             Bytes::from("{}"),
             vec![Key::Dossier(1)],
+            &changes,
             read_at,
             t0,
         );
@@ -177,7 +205,8 @@ mod tests {
             Changes::default(),
         );
         let t0 = Instant::now();
-        let put = |code: &str| cache.put(code, Bytes::from("{}"), vec![], changes.now(), t0);
+        let put =
+            |code: &str| cache.put(code, Bytes::from("{}"), vec![], &changes, changes.now(), t0);
         put("A");
         put("B");
         put("C"); // A and B become the older generation
@@ -198,9 +227,28 @@ mod tests {
             "HS000000015VN",
             Bytes::from("{}"),
             vec![],
+            &changes,
             changes.now(),
             t0,
         );
         assert_eq!(cached(&cache, &changes, t0), None);
+    }
+
+    #[test]
+    fn a_blind_node_serves_nothing() {
+        let (cache, changes) = (
+            TrackCache::new(Duration::from_secs(60), 100),
+            Changes::default(),
+        );
+        let t0 = Instant::now();
+        changes.set_blind(true);
+        cache.put("A", Bytes::from("{}"), vec![], &changes, changes.now(), t0);
+        changes.set_blind(false);
+        assert_eq!(cache.get("A", &changes, t0), None, "nothing was kept");
+        cache.put("A", Bytes::from("{}"), vec![], &changes, changes.now(), t0);
+        changes.set_blind(true);
+        assert_eq!(cache.get("A", &changes, t0), None, "nothing is served");
+        changes.set_blind(false);
+        assert!(cache.get("A", &changes, t0).is_some());
     }
 }

@@ -6,6 +6,7 @@
 //! maps it to problem+json.
 
 pub mod changes;
+mod listen;
 pub mod models;
 pub mod schema;
 pub mod seed;
@@ -198,8 +199,10 @@ impl Db {
     /// Opens the pool (creating the SQLite file and switching it to WAL).
     pub fn connect(url: &str, max_size: u32) -> Result<Self, String> {
         let url = DbUrl::parse(url)?;
+        let changes = Arc::new(changes::Changes::default());
         if let DbUrl::Postgres(pg) = &url {
             create_pg_database_if_missing(pg)?;
+            listen::spawn(pg.clone(), &changes);
         }
         let backend = url.backend();
         let manager = Manager { url };
@@ -210,7 +213,6 @@ impl Db {
             .build(manager.clone())
             .map_err(|e| format!("cannot open the database: {e}"))?;
         let write_lock = Arc::new(Mutex::new(()));
-        let changes = Arc::new(changes::Changes::default());
         let writer = (backend == Backend::Sqlite).then(|| {
             let connect =
                 move || r2d2::ManageConnection::connect(&manager).map_err(|e| e.to_string());
@@ -292,8 +294,15 @@ impl Db {
         let _guard = self.lock_writes();
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
+        let notify = self.backend == Backend::Postgres;
         changes::take();
-        let result = conn.transaction(f);
+        let result = conn.transaction(|c| {
+            let out = f(c)?;
+            if notify {
+                listen::notify(c, &changes::peek())?;
+            }
+            Ok(out)
+        });
         let touched = changes::take();
         if result.is_ok() {
             self.changes.publish(&touched);

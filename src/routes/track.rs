@@ -46,7 +46,7 @@ async fn track(
     let body = Bytes::from(serde_json::to_vec(&view).map_err(ApiError::internal)?);
     state
         .track_cache
-        .put(&key, body.clone(), rows, read_at, now);
+        .put(&key, body.clone(), rows, changes, read_at, now);
     Ok(json(body))
 }
 

@@ -1,5 +1,5 @@
 use crate::helpers::{assert_problem, Backend, TestApp};
-use crate::lifecycle::{assigned_request, request, window, world};
+use crate::lifecycle::{assigned_request, request, task_of, window, world};
 use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -501,4 +501,58 @@ async fn plan_gives_feasible_routes_and_keeps_started_stops(b: Backend) {
         again["stops"][0]["task_id"], started,
         "the started stop stays first: {again}"
     );
+}
+
+/// Two nodes on one PostgreSQL database: an answer node B keeps in memory is dropped
+/// as soon as node A commits a change to its dossier (LISTEN/NOTIFY), long before the
+/// answer's 60 s life ends.
+#[tokio::test]
+async fn another_nodes_change_shows_at_once() {
+    // Both nodes poll tracking from one address: lift its per-address limit.
+    let lift = |s: &mut buuta::config::Settings| s.track_per_minute = 1_000_000;
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, lift).await else {
+        return;
+    };
+    let b = a.spawn_twin(lift).await;
+    let w = world(&a).await;
+    let (_, d) = a
+        .post(
+            "/api/v1/pickup-requests",
+            &w.operator,
+            &request(w.agency_id),
+        )
+        .await;
+    let code = d["tracking_code"].as_str().unwrap();
+    // B's listener is up once it serves from memory.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        assert_eq!(public(&b, code).await["status"], "requested");
+        let hits = track_cache_hits(&b).await;
+        public(&b, code).await;
+        if track_cache_hits(&b).await > hits {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B never served from memory"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pickup = task_of(&d, "pickup");
+    let (s, v) = a
+        .post(
+            &format!("/api/v1/tasks/{pickup}/assign"),
+            &w.dispatcher,
+            &json!({"courier_id": w.courier_id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while public(&b, code).await["status"] != "scheduled" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node B still shows the old status 5 s after node A's commit"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
