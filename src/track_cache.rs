@@ -126,129 +126,92 @@ impl TrackCache {
 mod tests {
     use super::*;
 
-    fn cached(cache: &TrackCache, changes: &Changes, at: Instant) -> Option<Bytes> {
-        cache.get("HS000000015VN", changes, at)
+    const CODE: &str = "HS000000015VN";
+
+    fn cache(ttl_secs: u64, capacity: usize) -> (TrackCache, Changes) {
+        (
+            TrackCache::new(Duration::from_secs(ttl_secs), capacity),
+            Changes::default(),
+        )
+    }
+
+    /// Keeps `{}` for `code`, built from `keys` read at `read_at`.
+    fn put(c: &(TrackCache, Changes), code: &str, keys: Vec<Key>, read_at: u64, at: Instant) {
+        c.0.put(code, Bytes::from("{}"), keys, &c.1, read_at, at);
+    }
+
+    fn cached(c: &(TrackCache, Changes), code: &str, at: Instant) -> bool {
+        c.0.get(code, &c.1, at).is_some()
     }
 
     #[test]
     fn an_answer_lives_until_its_ttl() {
-        let (cache, changes) = (
-            TrackCache::new(Duration::from_secs(2), 100),
-            Changes::default(),
-        );
+        let c = cache(2, 100);
         let t0 = Instant::now();
-        assert_eq!(cached(&cache, &changes, t0), None);
-        let keys = vec![Key::Dossier(1), Key::Task(3)];
-        cache.put(
-            "HS000000015VN",
-            Bytes::from("{}"),
-            keys,
-            &changes,
-            changes.now(),
-            t0,
-        );
-        assert_eq!(cached(&cache, &changes, t0), Some(Bytes::from("{}")));
-        let later = t0 + Duration::from_millis(1999);
-        assert!(cached(&cache, &changes, later).is_some());
-        assert_eq!(cached(&cache, &changes, t0 + Duration::from_secs(2)), None);
-        assert_eq!(cache.get("HS000000029VN", &changes, t0), None);
-        assert_eq!(cache.counts(), (2, 3));
+        assert!(!cached(&c, CODE, t0));
+        put(&c, CODE, vec![Key::Dossier(1), Key::Task(3)], c.1.now(), t0);
+        assert_eq!(c.0.get(CODE, &c.1, t0), Some(Bytes::from("{}")));
+        assert!(cached(&c, CODE, t0 + Duration::from_millis(1999)));
+        assert!(!cached(&c, CODE, t0 + Duration::from_secs(2)));
+        assert!(!cached(&c, "HS000000029VN", t0));
+        assert_eq!(c.0.counts(), (2, 3));
     }
 
     #[test]
     fn a_change_to_any_of_its_rows_drops_an_answer() {
-        let (cache, changes) = (
-            TrackCache::new(Duration::from_secs(60), 100),
-            Changes::default(),
-        );
+        let c = cache(60, 100);
         let t0 = Instant::now();
-        let keys = vec![Key::Dossier(1), Key::Task(3)];
-        cache.put(
-            "HS000000015VN",
-            Bytes::from("{}"),
-            keys,
-            &changes,
-            changes.now(),
-            t0,
-        );
-        changes.publish(&[Key::Dossier(2), Key::Task(1)]);
-        assert!(cached(&cache, &changes, t0).is_some());
-        changes.publish(&[Key::Task(3)]);
-        assert_eq!(cached(&cache, &changes, t0), None);
+        put(&c, CODE, vec![Key::Dossier(1), Key::Task(3)], c.1.now(), t0);
+        c.1.publish(&[Key::Dossier(2), Key::Task(1)]);
+        assert!(cached(&c, CODE, t0));
+        c.1.publish(&[Key::Task(3)]);
+        assert!(!cached(&c, CODE, t0));
     }
 
     #[test]
     fn an_answer_read_before_a_change_was_published_is_never_served() {
-        let (cache, changes) = (
-            TrackCache::new(Duration::from_secs(60), 100),
-            Changes::default(),
-        );
+        let c = cache(60, 100);
         let t0 = Instant::now();
-        let read_at = changes.now();
+        let read_at = c.1.now();
         // The write commits and is published while the answer is being built.
-        changes.publish(&[Key::Dossier(1)]);
-        cache.put(
-            "HS000000015VN",
-            Bytes::from("{}"),
-            vec![Key::Dossier(1)],
-            &changes,
-            read_at,
-            t0,
-        );
-        assert_eq!(cached(&cache, &changes, t0), None);
+        c.1.publish(&[Key::Dossier(1)]);
+        put(&c, CODE, vec![Key::Dossier(1)], read_at, t0);
+        assert!(!cached(&c, CODE, t0));
     }
 
     #[test]
     fn the_oldest_answers_go_when_it_is_full() {
-        let (cache, changes) = (
-            TrackCache::new(Duration::from_secs(60), 4),
-            Changes::default(),
-        );
+        let c = cache(60, 4);
         let t0 = Instant::now();
-        let put =
-            |code: &str| cache.put(code, Bytes::from("{}"), vec![], &changes, changes.now(), t0);
-        put("A");
-        put("B");
-        put("C"); // A and B become the older generation
-        put("A"); // fresh again, in the newer one with C
-        put("D"); // {C, A} become the older generation: B is forgotten
-        let kept: Vec<bool> = ["A", "B", "C", "D"]
-            .iter()
-            .map(|c| cache.get(c, &changes, t0).is_some())
-            .collect();
+        for code in ["A", "B", "C", "A", "D"] {
+            // C: A and B become the older generation; A: fresh again, in the newer one
+            // with C; D: {C, A} become the older generation and B is forgotten.
+            put(&c, code, vec![], c.1.now(), t0);
+        }
+        let kept = ["A", "B", "C", "D"].map(|code| cached(&c, code, t0));
         assert_eq!(kept, [true, false, true, true]);
     }
 
     #[test]
     fn nothing_is_kept_with_a_zero_ttl() {
-        let (cache, changes) = (TrackCache::new(Duration::ZERO, 100), Changes::default());
+        let c = cache(0, 100);
         let t0 = Instant::now();
-        cache.put(
-            "HS000000015VN",
-            Bytes::from("{}"),
-            vec![],
-            &changes,
-            changes.now(),
-            t0,
-        );
-        assert_eq!(cached(&cache, &changes, t0), None);
+        put(&c, CODE, vec![], c.1.now(), t0);
+        assert!(!cached(&c, CODE, t0));
     }
 
     #[test]
     fn a_blind_node_serves_nothing() {
-        let (cache, changes) = (
-            TrackCache::new(Duration::from_secs(60), 100),
-            Changes::default(),
-        );
+        let c = cache(60, 100);
         let t0 = Instant::now();
-        changes.set_blind(true);
-        cache.put("A", Bytes::from("{}"), vec![], &changes, changes.now(), t0);
-        changes.set_blind(false);
-        assert_eq!(cache.get("A", &changes, t0), None, "nothing was kept");
-        cache.put("A", Bytes::from("{}"), vec![], &changes, changes.now(), t0);
-        changes.set_blind(true);
-        assert_eq!(cache.get("A", &changes, t0), None, "nothing is served");
-        changes.set_blind(false);
-        assert!(cache.get("A", &changes, t0).is_some());
+        c.1.set_blind(true);
+        put(&c, CODE, vec![], c.1.now(), t0);
+        c.1.set_blind(false);
+        assert!(!cached(&c, CODE, t0), "nothing was kept");
+        put(&c, CODE, vec![], c.1.now(), t0);
+        c.1.set_blind(true);
+        assert!(!cached(&c, CODE, t0), "nothing is served");
+        c.1.set_blind(false);
+        assert!(cached(&c, CODE, t0));
     }
 }
