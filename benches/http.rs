@@ -315,20 +315,6 @@ async fn start_buuta(
     Ok(server)
 }
 
-/// `postgres://…/olddb?x` → `postgres://…/newdb?x`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    format!("{host_part}/{name}{query}")
-}
-
 /// A PostgreSQL database made for one run, dropped afterwards.
 struct PgDatabase {
     server: String,
@@ -355,7 +341,7 @@ impl PgDatabase {
     }
 
     fn url(&self) -> String {
-        with_database(&self.server, &self.name)
+        buuta::db::pg_url_with_database(&self.server, &self.name)
     }
 }
 
@@ -457,6 +443,28 @@ async fn post(
         return Err(format!("POST {url}: {status} {text}"));
     }
     serde_json::from_str(&text).map_err(|e| format!("POST {url}: {e}: {text}"))
+}
+
+/// POSTs a write with `key` as its `Idempotency-Key`: `(status, replayed, body)`, or
+/// the failure of a request that got no answer.
+async fn post_write(
+    client: &Client,
+    url: String,
+    token: &str,
+    key: String,
+    body: &Value,
+) -> Result<(reqwest::StatusCode, bool, String), Outcome> {
+    let res = client
+        .post(url)
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| Outcome::Failed(e.to_string()))?;
+    let status = res.status();
+    let replayed = res.headers().contains_key("idempotent-replayed");
+    Ok((status, replayed, res.text().await.unwrap_or_default()))
 }
 
 async fn login(client: &Client, base: &str, username: &str) -> Result<String, String> {
@@ -784,21 +792,12 @@ async fn one(conn: &mut Conn, t: &Target) -> Outcome {
         Scenario::Intake => {
             let key = conn.key("intake");
             let body = intake_body(t.agency_id, conn.serial);
-            let res = conn
-                .client
-                .post(format!("{}/api/v1/pickup-requests", t.base))
-                .bearer_auth(&*t.operator)
-                .header("Idempotency-Key", key)
-                .json(&body)
-                .send()
-                .await;
-            let res = match res {
-                Ok(r) => r,
-                Err(e) => return Outcome::Failed(e.to_string()),
-            };
-            let status = res.status();
-            let replayed = res.headers().contains_key("idempotent-replayed");
-            let text = res.text().await.unwrap_or_default();
+            let url = format!("{}/api/v1/pickup-requests", t.base);
+            let (status, replayed, text) =
+                match post_write(&conn.client, url, &t.operator, key, &body).await {
+                    Ok(answer) => answer,
+                    Err(failed) => return failed,
+                };
             if status.as_u16() != 201 || replayed {
                 return Outcome::Failed(format!("{status} {text}"));
             }
@@ -831,21 +830,12 @@ async fn one(conn: &mut Conn, t: &Target) -> Outcome {
                                        "fees_collected_vnd": 160000});
             }
             let key = conn.key("event");
-            let res = conn
-                .client
-                .post(format!("{}/api/v1/tasks/{task}/events", t.base))
-                .bearer_auth(&conn.courier_token)
-                .header("Idempotency-Key", key)
-                .json(&body)
-                .send()
-                .await;
-            let res = match res {
-                Ok(r) => r,
-                Err(e) => return Outcome::Failed(e.to_string()),
-            };
-            let status = res.status();
-            let replayed = res.headers().contains_key("idempotent-replayed");
-            let text = res.bytes().await.unwrap_or_default();
+            let url = format!("{}/api/v1/tasks/{task}/events", t.base);
+            let (status, replayed, text) =
+                match post_write(&conn.client, url, &conn.courier_token, key, &body).await {
+                    Ok(answer) => answer,
+                    Err(failed) => return failed,
+                };
             if status.is_success() && !replayed {
                 if walk.stage + 1 == CYCLE.len() {
                     conn.walks.pop_front();
@@ -856,7 +846,7 @@ async fn one(conn: &mut Conn, t: &Target) -> Outcome {
             } else {
                 // Do not retry an event the server refused: move on to the next dossier.
                 conn.walks.pop_front();
-                Outcome::Failed(format!("{status} {}", String::from_utf8_lossy(&text)))
+                Outcome::Failed(format!("{status} {text}"))
             }
         }
         Scenario::Positions => {

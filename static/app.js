@@ -72,6 +72,17 @@
   const parts = (d, opts) => new Intl.DateTimeFormat('vi-VN', Object.assign({ timeZone: TZ }, opts)).format(d);
   /** Today's date in Vietnam, `YYYY-MM-DD`. */
   B.today = () => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date());
+  const pad2 = (n) => String(n).padStart(2, '0');
+  /** `YYYY-MM-DD` plus `n` days. */
+  B.addDays = (day, n) => {
+    const [y, m, d] = day.split('-').map(Number);
+    const t = new Date(Date.UTC(y, m - 1, d + n));
+    return `${t.getUTCFullYear()}-${pad2(t.getUTCMonth() + 1)}-${pad2(t.getUTCDate())}`;
+  };
+  /** Day of the week of `YYYY-MM-DD`, 0 = Sunday. */
+  B.weekday = (day) => { const [y, m, d] = day.split('-').map(Number); return new Date(Date.UTC(y, m - 1, d)).getUTCDay(); };
+  /** Not a Saturday, a Sunday or one of `holidays` (a Set of `YYYY-MM-DD`). */
+  B.isWorkingDay = (day, holidays) => B.weekday(day) !== 0 && B.weekday(day) !== 6 && !holidays.has(day);
   /** RFC 3339 of `date` (a Date) in +07:00. */
   B.isoVN = (date) => {
     const t = new Date(date.getTime() + 7 * 3600e3).toISOString().slice(0, 19);
@@ -179,6 +190,22 @@
     const data = type.includes('json') ? await res.json().catch(() => null) : null;
     if (!res.ok) throw new B.ApiError(res.status, data);
     return data;
+  };
+
+  /** Every item of a cursor-paged list (`{items, next_cursor}`; a plain array is
+   *  returned as it is), 500 a page, 40 pages at most. */
+  B.allPages = async (path) => {
+    const out = [];
+    let cursor = null;
+    for (let i = 0; i < 40; i++) {
+      const sep = path.includes('?') ? '&' : '?';
+      const page = await B.api('GET', `${path}${sep}limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      if (Array.isArray(page)) return page;
+      out.push(...(page.items || []));
+      cursor = page.next_cursor;
+      if (!cursor) break;
+    }
+    return out;
   };
 
   /** Shows `problem.errors[]` next to the form's fields (matched by `data-field`). */

@@ -55,14 +55,8 @@
 
   // ---------- helpers ----------
 
-  const pad = (n) => String(n).padStart(2, '0');
-  function addDays(day, n) {
-    const [y, m, d] = day.split('-').map(Number);
-    const t = new Date(Date.UTC(y, m - 1, d + n));
-    return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`;
-  }
-  const weekday = (day) => { const [y, m, d] = day.split('-').map(Number); return new Date(Date.UTC(y, m - 1, d)).getUTCDay(); };
-  const isWorkingDay = (day) => weekday(day) !== 0 && weekday(day) !== 6 && !cache.holidays.has(day);
+  const { addDays } = B;
+  const isWorkingDay = (day) => B.isWorkingDay(day, cache.holidays);
   /** `n` working days after `day` (weekends and holidays skipped). */
   function addWorkingDays(day, n) {
     let d = day;

@@ -137,19 +137,7 @@
 
   // ---------- data loading ----------
 
-  async function fetchAll(path) {
-    const out = [];
-    let cursor = null;
-    for (let i = 0; i < 40; i++) {
-      const sep = path.includes('?') ? '&' : '?';
-      const page = await B.api('GET', `${path}${sep}limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      if (Array.isArray(page)) return page;
-      out.push(...(page.items || []));
-      cursor = page.next_cursor;
-      if (!cursor) break;
-    }
-    return out;
-  }
+  const fetchAll = B.allPages;
 
   /** Reference data: post offices, zones, agencies, courier names (admins). */
   async function loadReference() {

@@ -90,15 +90,9 @@
     return null;
   }
 
-  const pad = (n) => String(n).padStart(2, '0');
-  function addDays(day, n) {
-    const [y, m, d] = day.split('-').map(Number);
-    const t = new Date(Date.UTC(y, m - 1, d + n));
-    return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`;
-  }
-  const weekday = (day) => { const [y, m, d] = day.split('-').map(Number); return new Date(Date.UTC(y, m - 1, d)).getUTCDay(); };
+  const { addDays, weekday } = B;
   const WEEKDAY = ['Chủ nhật', 'Thứ Hai', 'Thứ Ba', 'Thứ Tư', 'Thứ Năm', 'Thứ Sáu', 'Thứ Bảy'];
-  const isWorkingDay = (day) => weekday(day) !== 0 && weekday(day) !== 6 && !ref.holidays.has(day);
+  const isWorkingDay = (day) => B.isWorkingDay(day, ref.holidays);
   const fmtDay = (day) => { const [y, m, d] = day.split('-'); return `${WEEKDAY[weekday(day)]}, ${d}/${m}/${y}`; };
   const minutes = (hhmm) => { const [a, b] = hhmm.split(':').map(Number); return a * 60 + b; };
 
@@ -161,18 +155,7 @@
     return B.api('GET', `/api/v1/procedures?q=${encodeURIComponent(q.trim())}`);
   }
 
-  async function listAll(path) {
-    const out = [];
-    let cursor = null;
-    for (let i = 0; i < 20; i++) {
-      const sep = path.includes('?') ? '&' : '?';
-      const page = await B.api('GET', `${path}${sep}limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      out.push(...(page.items || []));
-      if (!page.next_cursor) break;
-      cursor = page.next_cursor;
-    }
-    return out;
-  }
+  const listAll = B.allPages;
 
   async function loadReference() {
     const soft = (p, dflt) => p.catch(() => dflt);

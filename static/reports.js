@@ -140,19 +140,7 @@
     return (err && err.message) || 'Đã có lỗi xảy ra.';
   }
 
-  /** All pages of a paged list (`{items, next_cursor}`). */
-  async function allPages(path) {
-    const out = [];
-    let cursor = '';
-    for (let i = 0; i < 20; i++) {
-      const sep = path.includes('?') ? '&' : '?';
-      const page = await B.api('GET', `${path}${sep}limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      out.push(...(page.items || []));
-      if (!page.next_cursor) break;
-      cursor = page.next_cursor;
-    }
-    return out;
-  }
+  const { allPages } = B;
 
   // ---------- state ----------
 

@@ -378,24 +378,35 @@ impl Db {
     }
 }
 
+/// `postgres://…/olddb?x` → `postgres://…/newdb?x`: the same server and options, another
+/// database.
+pub fn pg_url_with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{host_part}/{name}{query}")
+}
+
 /// Creates the PostgreSQL database named in `url` when the server says it does not
 /// exist, so a first start needs no manual `CREATE DATABASE`.
 fn create_pg_database_if_missing(url: &str) -> Result<(), String> {
     match PgConnection::establish(url) {
         Ok(_) => Ok(()),
         Err(e) if e.to_string().contains("does not exist") => {
-            let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
-            let (server, name) = base
+            let base = url.split_once('?').map_or(url, |(b, _)| b);
+            let (_, name) = base
                 .rsplit_once('/')
                 .ok_or_else(|| format!("no database name in {url}"))?;
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(format!("database {name:?} does not exist; create it first"));
             }
-            let admin_url = if query.is_empty() {
-                format!("{server}/postgres")
-            } else {
-                format!("{server}/postgres?{query}")
-            };
+            let admin_url = pg_url_with_database(url, "postgres");
             let mut admin = PgConnection::establish(&admin_url).map_err(|e| {
                 format!("database {name} does not exist and cannot be created: {e}")
             })?;
@@ -439,6 +450,18 @@ mod tests {
         assert!(DbUrl::parse("mysql://h/x").is_err());
         assert!(DbUrl::parse("buuta.db").is_err());
         assert!(DbUrl::parse("sqlite://:memory:").is_err());
+    }
+
+    #[test]
+    fn database_url_rewrite() {
+        assert_eq!(
+            pg_url_with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            pg_url_with_database("postgres://h/test?sslmode=disable", "y"),
+            "postgres://h/y?sslmode=disable"
+        );
     }
 
     #[test]

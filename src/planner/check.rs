@@ -41,12 +41,7 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
             "the matrix is not square ({size} rows of durations)"
         )]);
     }
-    let jobs: HashMap<&str, usize> = problem
-        .jobs
-        .iter()
-        .enumerate()
-        .map(|(idx, job)| (job.id.as_str(), idx))
-        .collect();
+    let jobs = job_index(problem);
     let vehicles: HashMap<&str, usize> = problem
         .vehicles
         .iter()
@@ -180,15 +175,20 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<(), Vec<String>> 
     }
 }
 
-/// The violations of one route taken alone (everything [`check`] verifies that does not
-/// depend on the other routes or on the list of unassigned jobs).
-pub(crate) fn route_errors(problem: &Problem, vehicle: &Vehicle, route: &Route) -> Vec<String> {
-    let jobs: HashMap<&str, usize> = problem
+/// Each job's position in `problem.jobs`, by id.
+fn job_index(problem: &Problem) -> HashMap<&str, usize> {
+    problem
         .jobs
         .iter()
         .enumerate()
         .map(|(idx, job)| (job.id.as_str(), idx))
-        .collect();
+        .collect()
+}
+
+/// The violations of one route taken alone (everything [`check`] verifies that does not
+/// depend on the other routes or on the list of unassigned jobs).
+pub(crate) fn route_errors(problem: &Problem, vehicle: &Vehicle, route: &Route) -> Vec<String> {
+    let jobs = job_index(problem);
     let mut errors = Vec::new();
     if vehicle.start >= problem.matrix.size() || vehicle.end >= problem.matrix.size() {
         errors.push(format!(

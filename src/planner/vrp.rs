@@ -319,14 +319,18 @@ fn build_goal(transport: Arc<dyn TransportCost>) -> GenericResult<GoalContext> {
         .build()
 }
 
-fn has_head(route_ctx: &RouteContext) -> bool {
+/// Our tag of the route's vehicle.
+fn tag_of(route_ctx: &RouteContext) -> Option<&VehicleTag> {
     route_ctx
         .route()
         .actor
         .vehicle
         .dimens
         .get_value::<VehicleKey, VehicleTag>()
-        .is_some_and(|tag| tag.has_head)
+}
+
+fn has_head(route_ctx: &RouteContext) -> bool {
+    tag_of(route_ctx).is_some_and(|tag| tag.has_head)
 }
 
 /// Counts vehicles in use, except those already on the road (a fixed head): using them for
@@ -364,12 +368,7 @@ impl FeatureConstraint for BindingConstraint {
             return None;
         };
         let bound = job.dimens().get_value::<BoundKey, usize>()?;
-        let vehicle = route_ctx
-            .route()
-            .actor
-            .vehicle
-            .dimens
-            .get_value::<VehicleKey, VehicleTag>()?;
+        let vehicle = tag_of(route_ctx)?;
         if vehicle.index == *bound {
             None
         } else {
@@ -390,12 +389,7 @@ impl FeatureConstraint for DepotRoomConstraint {
             return None;
         };
         let units = *job.dimens().get_value::<DepotKey, i32>()?;
-        let vehicle = route_ctx
-            .route()
-            .actor
-            .vehicle
-            .dimens
-            .get_value::<VehicleKey, VehicleTag>()?;
+        let vehicle = tag_of(route_ctx)?;
         if !vehicle.has_head {
             return None;
         }

@@ -38,20 +38,6 @@ fn pg_server_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// `postgres://…/olddb?x` → `postgres://…/newdb?x`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    format!("{host_part}/{name}{query}")
-}
-
 impl TestApp {
     /// Starts an app on `backend`; `None` when PostgreSQL is asked for but not configured.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
@@ -222,7 +208,7 @@ impl TestDb {
                 .await
                 .unwrap();
                 Some(TestDb {
-                    url: with_database(&server, &name),
+                    url: buuta::db::pg_url_with_database(&server, &name),
                     dir: Some(dir),
                     pg_database: Some((server, name)),
                 })
@@ -382,16 +368,4 @@ macro_rules! on_both_backends {
             $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )*
         }
     };
-}
-
-#[test]
-fn database_url_rewrite() {
-    assert_eq!(
-        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-        "postgres://postgres@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://h/test?sslmode=disable", "y"),
-        "postgres://h/y?sslmode=disable"
-    );
 }
