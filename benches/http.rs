@@ -826,7 +826,7 @@ async fn one(conn: &mut Conn, t: &Target) -> Outcome {
                                   "lat": 10.4602, "lon": 105.6329});
             if kind == "picked_up" {
                 body["proof"] = json!({"checked_documents": ["Đơn đề nghị", "Bản sao căn cước"],
-                                       "seal_number": format!("NP-{task}"), "otp": "123456",
+                                       "seal_number": format!("NP-{task}"), "signature_png": SIGNATURE,
                                        "fees_collected_vnd": 160000});
             }
             let key = conn.key("event");
@@ -1297,3 +1297,7 @@ async fn refresh_tokens(world: &mut World, conns: &mut [Conn]) -> Result<(), Str
     }
     Ok(())
 }
+
+/// A drawn signature as the courier app sends it (a 1×1 PNG, base64): the bench server
+/// has no SMS gateway, so pickups carry the citizen's signature.
+const SIGNATURE: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";

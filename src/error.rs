@@ -39,6 +39,8 @@ pub enum ErrorCode {
     InvalidSignature,
     StaleTimestamp,
     Replayed,
+    InvalidOtp,
+    DocumentShortfall,
 }
 
 impl ErrorCode {
@@ -52,11 +54,11 @@ impl ErrorCode {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ValidationFailed | OutsideVietnam | UnknownWardCode | InvalidGeometry
-            | IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            | IdempotencyKeyReused | InvalidOtp => StatusCode::UNPROCESSABLE_ENTITY,
             Unauthorized | InvalidCredentials | InvalidSignature | StaleTimestamp => {
                 StatusCode::UNAUTHORIZED
             }
-            Replayed => StatusCode::CONFLICT,
+            Replayed | DocumentShortfall => StatusCode::CONFLICT,
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -96,6 +98,8 @@ impl ErrorCode {
             InvalidSignature => "Chữ ký không hợp lệ",
             StaleTimestamp => "Thời điểm ký quá cũ hoặc lệch giờ",
             Replayed => "Thông điệp đã được nhận trước đó",
+            InvalidOtp => "Mã OTP không đúng hoặc đã hết hiệu lực",
+            DocumentShortfall => "Số giấy tờ ít hơn số bưu tá đã nhận",
         }
     }
 

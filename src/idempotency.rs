@@ -20,7 +20,7 @@ enum Outcome {
     Replay(idempotency::Stored),
 }
 
-fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(raw) = req.headers().get(HEADER) else {
         return Ok(None);
     };

@@ -52,6 +52,26 @@ fn queue_sms(
     if webhooks::sms_opted_out(conn, d.id)? {
         return Ok(());
     }
+    insert_sms(conn, d, sms, now)
+}
+
+/// Queues a one-time code for the citizen: sent even when the citizen opted out of
+/// notices, since the courier at the door asked for it.
+pub fn queue_otp(
+    conn: &mut DbConnection,
+    d: &Dossier,
+    sms: &Sms,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    insert_sms(conn, d, sms, now)
+}
+
+fn insert_sms(
+    conn: &mut DbConnection,
+    d: &Dossier,
+    sms: &Sms,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     let delivery_id = new_delivery_id();
     let body = json!({
         "delivery_id": delivery_id, "phone": d.phone, "text": sms.text(),

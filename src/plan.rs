@@ -228,7 +228,19 @@ async fn plan_group(
                 fixed_head: heads.remove(&k.id).unwrap_or_default(),
             }
         })
+        // A courier whose shift is already over today takes no more work.
+        .filter(|v: &Vehicle| v.shift.0 < v.shift.1)
         .collect();
+    if vehicles.is_empty() {
+        let reason = "Ca làm việc của các bưu tá trong ngày đã kết thúc";
+        let mut ids: Vec<i64> = task_of.values().copied().collect();
+        ids.sort_unstable();
+        let left = ids
+            .iter()
+            .map(|t| json!({"task_id": t, "reason": reason}))
+            .collect();
+        return Ok((Vec::new(), left));
+    }
     let m = state.travel.matrix(&points).await;
     let problem = Problem {
         matrix: Matrix {
@@ -276,9 +288,18 @@ async fn plan_group(
             .write_retrying(move |c| -> Result<Vec<(i64, i64, String)>, ApiError> {
                 let mut refused: Vec<(i64, i64, String)> = Vec::new();
                 for (task_id, seq, eta, _) in &planned {
-                    let t =
-                        tasks::find(c, *task_id)?.ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
+                    // Under the dossier's lock (see `db`): the plan was made from a
+                    // snapshot, and a stop done or cancelled since is left alone.
+                    let (t, _) = actions::lock_task(c, *task_id)?;
                     if refused.iter().any(|(_, d, _)| *d == t.dossier_id) {
+                        continue;
+                    }
+                    if !actions::is_open(&t) {
+                        refused.push((
+                            *task_id,
+                            t.dossier_id,
+                            "Nhiệm vụ đã thay đổi trong lúc lập lộ trình".to_owned(),
+                        ));
                         continue;
                     }
                     if t.courier_id != Some(courier)

@@ -70,6 +70,12 @@ impl Application {
                 Duration::from_millis(settings.track_cache_ms),
                 settings.track_cache_entries,
             ),
+            presence: crate::dossiers::presence::Presence {
+                evidence: crate::domain::presence::Evidence::required(
+                    settings.sms_url.as_deref().is_some_and(|u| !u.is_empty()),
+                ),
+                otp_key: crate::domain::presence::otp_key(&boot.jwt_secret),
+            },
             settings,
         });
         let mut server = HttpServer::new(move || {

@@ -17,4 +17,6 @@ pub struct AppState {
     pub zones: std::sync::Arc<crate::zone_cache::ZoneCache>,
     /// Travel-time matrices (geodesic, or a routing engine with geodesic fallback).
     pub travel: std::sync::Arc<dyn crate::clients::travel::TravelTimes>,
+    /// What proves the citizen was at the door (OTP with an SMS gateway, else a signature).
+    pub presence: crate::dossiers::presence::Presence,
 }

@@ -176,6 +176,8 @@
       if (s && !opts.anonymous) headers.Authorization = `Bearer ${s.access_token}`;
       if (body !== undefined) headers['Content-Type'] = 'application/json';
       if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
+      // The version of what the user saw: the server refuses (409) if it moved since.
+      if (opts.ifMatch !== undefined && opts.ifMatch !== null) headers['If-Match'] = `"${opts.ifMatch}"`;
       try {
         return [await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }), s];
       } catch (_) { throw new B.NetworkError(); }

@@ -950,7 +950,7 @@
       agency ? h('div', { class: 'agency' }, h('strong', {}, agency.name), h('div', {}, agency.address || ''),
         agency.opening_hours ? h('div', { class: 'muted small-text' }, agency.opening_hours) : null) : null,
       h('div', { class: 'who-row' },
-        h('div', {}, h('div', { class: 'muted small-text' }, 'Người dân'), h('strong', { class: 'citizen' }, stop.citizen_first_name || '—'),
+        h('div', {}, h('div', { class: 'muted small-text' }, 'Người dân'), h('strong', { class: 'citizen' }, stop.citizen_name || stop.citizen_first_name || '—'),
           stop.phone ? h('div', {}, h('a', { href: `tel:${stop.phone}`, class: 'tel' }, phoneText(stop.phone))) : null),
         stop.phone ? h('a', { class: 'button call-big', href: `tel:${stop.phone}`, 'aria-label': `Gọi ${stop.citizen_first_name || 'người dân'} ${phoneText(stop.phone)}` }, 'Gọi') : null),
       h('div', { class: 'addr' }, agency ? h('span', { class: 'muted small-text' }, 'Địa chỉ người dân: ') : null, addressText(stop) || '—'),
@@ -1168,10 +1168,31 @@
     };
   }
 
-  function otpField() {
-    return field('otp', 'Mã OTP người dân đọc (nếu có)',
-      h('input', { id: 'otp', name: 'proof.otp', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 8, pattern: '[0-9]{4,8}', 'aria-describedby': 'otp-hint' }),
-      'Nhập OTP 4–8 chữ số, hoặc để người dân ký vào khung bên dưới.');
+  /** The code the server texts to the citizen: a button to send it, a box for what
+   * the citizen reads out. */
+  function otpField(stop) {
+    const status = h('p', { class: 'hint', id: 'otp-status', role: 'status', 'aria-live': 'polite' });
+    const send = h('button', { type: 'button', id: 'otp-send', class: 'small' }, 'Gửi mã OTP');
+    send.addEventListener('click', async () => {
+      if (!navigator.onLine) { status.textContent = 'Cần có mạng để gửi mã OTP cho người dân.'; return; }
+      send.disabled = true;
+      status.textContent = 'Đang gửi mã…';
+      try {
+        const r = await B.api('POST', `/api/v1/tasks/${stop.id}/otp`);
+        status.textContent = `${r.message}. Mời người dân đọc mã 6 chữ số vừa nhận.`;
+        send.textContent = 'Gửi lại mã';
+      } catch (e) {
+        status.textContent = e.message || 'Không gửi được mã OTP';
+      } finally {
+        send.disabled = false;
+      }
+    });
+    const el = field('otp', 'Mã OTP người dân đọc',
+      h('input', { id: 'otp', name: 'proof.otp', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 8, pattern: '[0-9]{4,8}', required: true, 'aria-describedby': 'otp-hint otp-status' }),
+      'Bấm “Gửi mã OTP”: máy chủ nhắn mã tới số điện thoại của hồ sơ; chỉ nhập mã khi người dân đang ở trước mặt bạn.');
+    el.querySelector('label').after(send);
+    el.append(status);
+    return el;
   }
 
   function openForm(stop, type) {
@@ -1200,8 +1221,26 @@
         h('input', { type: 'checkbox', id: `doc-${i}`, name: 'checked-docs', value: d }), d));
       const other = h('input', { id: 'doc-other', name: 'doc_other', maxlength: 200, placeholder: 'Giấy tờ khác (nếu có)' });
       parts.push(h('fieldset', { class: 'field checklist', id: 'proof-docs', dataset: { field: 'proof.checked_documents' } },
-        h('legend', {}, 'Giấy tờ đã kiểm đếm (ít nhất một)'), boxes,
+        h('legend', {}, 'Giấy tờ đã kiểm đếm (đủ các giấy tờ của thủ tục)'), boxes,
         h('label', { for: 'doc-other', class: 'sr-only' }, 'Giấy tờ khác'), other));
+      // Documents the procedure asks for and the citizen lacks: named, and taken only
+      // when the courier marks the dossier incomplete and has guided the citizen.
+      const missingNote = h('p', { class: 'hint warn', id: 'docs-missing', role: 'status', 'aria-live': 'polite' });
+      const shortBox = h('div', { class: 'field incomplete', id: 'incomplete-box', hidden: true, dataset: { field: 'proof.incomplete' } },
+        missingNote,
+        h('label', { class: 'check', for: 'citizen-guided' }, h('input', { type: 'checkbox', id: 'citizen-guided', name: 'proof.citizen_guided' }), 'Đã hướng dẫn người dân bổ sung giấy tờ còn thiếu'),
+        h('label', { class: 'check', for: 'incomplete' }, h('input', { type: 'checkbox', id: 'incomplete', name: 'proof.incomplete' }), 'Vẫn nhận hồ sơ chưa đủ giấy tờ'));
+      parts.push(shortBox);
+      const missingOf = (form) => {
+        const checked = new Set(B.$$('input[name=checked-docs]:checked', form).map((x) => x.value));
+        return docs.filter((d) => !checked.has(d));
+      };
+      const showMissing = (form) => {
+        const missing = missingOf(form);
+        shortBox.hidden = !missing.length;
+        missingNote.textContent = missing.length ? `Còn thiếu: ${missing.join('; ')}.` : '';
+      };
+      boxes.forEach((b) => b.querySelector('input').addEventListener('change', (e) => showMissing(e.target.form)));
       parts.push(field('seal-number', 'Số niêm phong túi hồ sơ',
         h('input', { id: 'seal-number', name: 'proof.seal_number', required: true, maxlength: 50, autocapitalize: 'characters', autocomplete: 'off' })));
       const fees = info && info.fees ? info.fees.total_vnd : null;
@@ -1213,24 +1252,33 @@
         const extra = form.querySelector('#doc-other').value.trim();
         if (extra) checked.push(extra);
         if (!checked.length) throw fieldError('proof.checked_documents', 'Đánh dấu ít nhất một giấy tờ đã nhận');
+        const missing = missingOf(form);
+        const guided = form.querySelector('#citizen-guided').checked;
+        const incomplete = form.querySelector('#incomplete').checked;
+        if (missing.length && !(guided && incomplete)) {
+          throw fieldError('proof.incomplete', `Còn thiếu: ${missing.join('; ')}. Hướng dẫn người dân bổ sung; nếu vẫn nhận, đánh dấu cả hai ô bên dưới.`);
+        }
         const seal = form.querySelector('#seal-number').value.trim();
         if (!seal) throw fieldError('proof.seal_number', 'Cần số niêm phong');
         if (new TextEncoder().encode(seal).length > 50) throw fieldError('proof.seal_number', 'Số niêm phong quá dài');
         const raw = form.querySelector('#fees-collected').value.replace(/[\s.,₫đ]/g, '');
         if (!/^\d{1,9}$/.test(raw) || Number(raw) > 100000000) throw fieldError('proof.fees_collected_vnd', 'Nhập số tiền bằng chữ số, từ 0 đến 100.000.000');
         body.proof = Object.assign(body.proof || {}, { checked_documents: checked, seal_number: seal, fees_collected_vnd: Number(raw) });
+        if (missing.length) Object.assign(body.proof, { incomplete: true, citizen_guided: true });
       });
     } else if (type === 'delivered') {
       parts.push(field('receiver-name', 'Họ tên người nhận',
         h('input', { id: 'receiver-name', name: 'proof.receiver_name', required: true, maxlength: 100, autocomplete: 'off' })));
-      parts.push(field('receiver-id', 'Số giấy tờ người nhận (không bắt buộc)',
-        h('input', { id: 'receiver-id', name: 'proof.receiver_id_number', maxlength: 20, inputmode: 'numeric', autocomplete: 'off' })));
+      parts.push(h('p', { class: 'hint' }, `Chỉ giao cho ${stop.citizen_name || 'người đứng tên hồ sơ'} hoặc người được ủy quyền có giấy tờ hợp lệ.`));
+      parts.push(field('receiver-id', 'Số định danh (căn cước) người nhận',
+        h('input', { id: 'receiver-id', name: 'proof.receiver_id_number', required: true, maxlength: 12, inputmode: 'numeric', autocomplete: 'off', 'aria-describedby': 'receiver-id-hint' }),
+        'Ít nhất 4 chữ số cuối trên căn cước của người nhận, hoặc đủ 12 chữ số.'));
       collect.push((body, form) => {
         const name = form.querySelector('#receiver-name').value.trim();
         if (!name) throw fieldError('proof.receiver_name', 'Cần họ tên người nhận');
-        const idn = form.querySelector('#receiver-id').value.trim();
-        body.proof = Object.assign(body.proof || {}, { receiver_name: name });
-        if (idn) body.proof.receiver_id_number = idn;
+        const idn = form.querySelector('#receiver-id').value.replace(/\s/g, '');
+        if (!/^\d{4,12}$/.test(idn)) throw fieldError('proof.receiver_id_number', 'Nhập ít nhất 4 chữ số cuối (hoặc đủ 12 chữ số) của số định danh người nhận');
+        body.proof = Object.assign(body.proof || {}, { receiver_name: name, receiver_id_number: idn });
       });
     } else if (type === 'failed') {
       parts.push(field('fail-reason', 'Lý do không thành công',
@@ -1253,15 +1301,17 @@
     if (type === 'picked_up' || type === 'delivered') {
       pad = signaturePad();
       photo = photoField();
+      const byOtp = stop.evidence === 'otp';
       parts.push(h('fieldset', { class: 'field evidence', dataset: { field: 'proof' } },
-        h('legend', {}, 'Xác nhận của người dân: OTP hoặc chữ ký'),
-        otpField(), pad.el));
+        h('legend', {}, byOtp ? 'Xác nhận của người dân: mã OTP qua SMS' : 'Xác nhận của người dân: chữ ký'),
+        byOtp ? otpField(stop) : null, pad.el));
       parts.push(photo.el);
       collect.push((body, form) => {
-        const otp = form.querySelector('#otp').value.trim();
-        if (otp && !/^\d{4,8}$/.test(otp)) throw fieldError('proof.otp', 'OTP gồm 4–8 chữ số');
+        const box = form.querySelector('#otp');
+        const otp = box ? box.value.trim() : '';
+        if (byOtp && !/^\d{4,8}$/.test(otp)) throw fieldError('proof.otp', 'Nhập mã OTP (6 chữ số) người dân nhận qua SMS');
         const sig = pad.png();
-        if (!otp && !sig) throw fieldError('proof', 'Cần mã OTP hoặc chữ ký của người dân');
+        if (!byOtp && !sig) throw fieldError('proof.signature_png', 'Cần chữ ký của người dân');
         body.proof = body.proof || {};
         if (otp) body.proof.otp = otp;
         if (sig) body.proof.signature_png = sig;

@@ -337,6 +337,7 @@
       const local = [];
       if (!code.value.trim()) local.push({ field: 'agency_dossier_code', message: 'Nhập mã hồ sơ của cơ quan' });
       if (!date.value) local.push({ field: 'appointment_date', message: 'Chọn ngày hẹn trả kết quả' });
+      if (!checked.length) local.push({ field: 'checked_documents', message: 'Đánh dấu các giấy tờ đã kiểm đếm (ít nhất một)' });
       if (local.length) { B.showFieldErrors(form, { problem: { errors: local } }); return; }
       act(form, 'receive', { agency_dossier_code: code.value.trim(), appointment_date: date.value, checked_documents: checked },
         `Đã tiếp nhận ${d.tracking_code}`);
@@ -415,7 +416,7 @@
     ui.actionError.hidden = true;
     btn.disabled = true;
     try {
-      const fresh = await B.api('POST', `/api/v1/dossiers/${encodeURIComponent(d.tracking_code)}/${action}`, body, { idempotencyKey: keys.get(k) });
+      const fresh = await B.api('POST', `/api/v1/dossiers/${encodeURIComponent(d.tracking_code)}/${action}`, body, { idempotencyKey: keys.get(k), ifMatch: d.version });
       keys.delete(k);
       B.toast(okText, 'ok');
       current = fresh;
@@ -427,6 +428,16 @@
       btn.disabled = false;
       if (ex.offline) {
         showActionError('Mất kết nối máy chủ. Bấm lại: thao tác sẽ không bị ghi hai lần.');
+      } else if (ex.status === 409 && ex.problem && ex.problem.code === 'document_shortfall') {
+        // Fewer documents than the courier took: say which, and let the clerk confirm.
+        keys.delete(k);
+        const confirm = h('button', { type: 'button', id: 'accept-shortfall', class: 'danger', onclick: () => {
+          ui.actionError.hidden = true;
+          act(form, action, Object.assign({}, body, { accept_shortfall: true }), `${okText} (ghi nhận thiếu giấy tờ)`);
+        } }, 'Vẫn tiếp nhận, ghi nhận thiếu giấy tờ');
+        showActionError(null, false, () => [
+          h('p', {}, h('strong', {}, 'Số giấy tờ ít hơn số bưu tá đã nhận. '), vietnameseDetail(ex.message)),
+          h('p', {}, 'Kiểm tra lại túi hồ sơ và liên hệ bưu tá trước khi tiếp nhận.'), confirm]);
       } else if (ex.status === 409) {
         keys.delete(k);
         showActionError(null, true, (fresh) => [

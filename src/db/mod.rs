@@ -4,9 +4,40 @@
 //! any string as a path, so trying backends in order would be a trap). Backend
 //! differences live in this module only. Models return [`StoreError`]; the HTTP layer
 //! maps it to problem+json.
+//!
+//! # Writes under concurrency: one rule
+//!
+//! PostgreSQL runs READ COMMITTED: two reads in one transaction may see two different
+//! moments, and a plain read does not stop another transaction from changing the row
+//! before this one writes. So every transaction that decides from rows it read does one
+//! of two things:
+//!
+//! 1. **locks them** with `SELECT … FOR UPDATE` before reading what it decides from
+//!    ([`lock`]), always in one order: the dossier, then its tasks, then a courier (two
+//!    writers that lock in one order cannot deadlock on those rows). Every dossier
+//!    action, courier task event, assignment, reschedule, cancel and clerk action starts
+//!    by locking its dossier; a second request waits and then sees the first one's
+//!    result, so an event that is no longer allowed is refused with 409. A route plan
+//!    is solved from a snapshot, then committed stop by stop under each dossier's lock,
+//!    leaving out stops done or cancelled meanwhile; or
+//! 2. **updates conditionally** on the state it read (`UPDATE … WHERE version = $read`,
+//!    `WHERE status = 'open'`, a lease that is free or expired) and answers 409 when no
+//!    row matched: the dossier's status and version
+//!    ([`models::dossiers::set_status`]), complaint answers, refresh-token rotation, the
+//!    outbox claim (`FOR UPDATE SKIP LOCKED` plus a lease) and the per-office planning
+//!    lease ([`models::leases`]).
+//!
+//! A client that decided from an earlier read sends that read's dossier version in
+//! `If-Match`; the write then locks the dossier and is refused with 409 when the version
+//! moved, so of N requests made from one read exactly one wins even where the action is
+//! allowed again afterwards (reschedule, reassign, a second failed attempt).
+//!
+//! SQLite has one writer (all writes go through [`writer`]), which gives the same
+//! guarantees; the locks are plain reads there.
 
 pub mod changes;
 mod listen;
+pub mod lock;
 pub mod models;
 pub mod schema;
 pub mod seed;

@@ -376,3 +376,24 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    dispatch_leases (post_office_id, day) {
+        post_office_id -> BigInt,
+        day -> Date,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    task_otps (id) {
+        id -> BigInt,
+        task_id -> BigInt,
+        code_hash -> Text,
+        expires_at -> Timestamp,
+        tries -> Integer,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}

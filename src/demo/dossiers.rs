@@ -216,8 +216,9 @@ fn advance(
     if target < 2 {
         return Ok(());
     }
-    let proof = json!({"checked_documents": ["Tờ khai"], "seal_number": format!("NB{:06}", id),
-                       "fees_collected_vnd": d.total_vnd, "otp": "246810"});
+    let documents = required_documents(conn, &d)?;
+    let proof = json!({"checked_documents": documents, "seal_number": format!("NB{:06}", id),
+                       "fees_collected_vnd": d.total_vnd, "signature_png": DEMO_SIGNATURE});
     courier_event(
         conn,
         &courier.0,
@@ -254,13 +255,15 @@ fn advance(
     )?;
     let clerk = clerk_of(conn, d.agency_id)?;
     let appointment = (now_utc() + Duration::days(5)).date();
+    let documents = required_documents(conn, &d)?;
     actions::receive(
         conn,
         &clerk,
         &code,
         &format!("000.00.{:02}.H{:05}", d.agency_id, id),
         appointment,
-        &["Tờ khai".to_owned()],
+        &documents,
+        false,
         limits,
     )?;
     if goal == S::SupplementRequired {
@@ -304,7 +307,8 @@ fn advance(
         return Ok(());
     }
     let deliver = open_task(conn, id, "deliver")?;
-    let proof = json!({"receiver_name": d.citizen_name, "otp": "135790"});
+    let proof = json!({"receiver_name": d.citizen_name, "signature_png": DEMO_SIGNATURE,
+                       "receiver_id_number": d.id_number.clone().unwrap_or_else(|| format!("087{:09}", id))});
     courier_event(
         conn,
         &courier.0,
@@ -384,6 +388,27 @@ fn courier_event(
         fail_reason: None,
         proof,
     };
-    actions::task_event(conn, courier, task_id, &input, limits)?;
+    // The demo has no SMS gateway: the citizen signs.
+    let presence = crate::dossiers::presence::Presence {
+        evidence: crate::domain::presence::Evidence::Signature,
+        otp_key: Vec::new(),
+    };
+    actions::task_event(conn, courier, task_id, &input, limits, &presence)?;
     Ok(())
+}
+
+/// A drawn signature as the courier app sends it (a 1×1 PNG, base64).
+const DEMO_SIGNATURE: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+/// The procedure's documents: the demo citizens bring all of them.
+fn required_documents(
+    conn: &mut DbConnection,
+    d: &crate::db::models::dossiers::Dossier,
+) -> Result<Vec<String>, ApiError> {
+    Ok(
+        crate::db::models::procedures::find(conn, &d.procedure_code)?
+            .map(|p| p.required_documents)
+            .unwrap_or_default(),
+    )
 }

@@ -8,6 +8,7 @@ pub mod geo;
 pub mod id_number;
 pub mod notify;
 pub mod phone;
+pub mod presence;
 pub mod reports;
 pub mod shift;
 pub mod text;

@@ -46,6 +46,12 @@ pub enum Sms {
     ResultReady { code: String, home: bool },
     /// The result reached the citizen.
     Delivered { code: String },
+    /// A one-time code the citizen reads out to the courier at the door.
+    Otp {
+        code: String,
+        otp: String,
+        pickup: bool,
+    },
 }
 
 fn hm_date(t: &DateTime<FixedOffset>) -> String {
@@ -72,6 +78,7 @@ impl Sms {
             Sms::SupplementNeeded { .. } => "sms.supplement_needed",
             Sms::ResultReady { .. } => "sms.result_ready",
             Sms::Delivered { .. } => "sms.delivered",
+            Sms::Otp { .. } => "sms.otp",
         }
     }
 
@@ -122,6 +129,11 @@ impl Sms {
             ),
             Sms::Delivered { code } => format!(
                 "Buuta: Kết quả hồ sơ {code} đã được giao thành công. Cảm ơn ông/bà đã sử dụng dịch vụ."
+            ),
+            Sms::Otp { code, otp, pickup } => format!(
+                "Buuta: Mã xác nhận {} hồ sơ {code} là {otp}. Chỉ đọc mã cho bưu tá khi bưu tá đang ở trước mặt ông/bà. Mã có hiệu lực {} phút.",
+                if *pickup { "giao hồ sơ cho bưu tá," } else { "nhận kết quả" },
+                crate::domain::presence::OTP_TTL_MINUTES
             ),
         }
     }

@@ -1,6 +1,10 @@
 //! Everything that moves a dossier after intake: staff cancel and reschedule,
 //! dispatch assignment, courier task events, clerk decisions. Each runs inside the
 //! caller's transaction; a refusal leaves nothing written.
+//!
+//! Each starts by locking its dossier (then its tasks, then a courier: the order of
+//! [`crate::db::lock`]), so on PostgreSQL a second writer waits for the first and then
+//! decides from what the first one committed.
 
 use super::intake::{new_return_leg, new_send_leg};
 use super::record::{ctx_of, record, Actor};
@@ -18,13 +22,28 @@ use crate::error::{ApiError, ErrorCode};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{json, Value};
 
-/// The dossier with this tracking code, or 404.
+/// The dossier with this tracking code, or 404 (unlocked: for reads).
 pub fn load(conn: &mut DbConnection, code: &str) -> Result<dossiers::Dossier, ApiError> {
     dossiers::find_by_code(conn, code)?.ok_or_else(|| ApiError::not_found("hồ sơ"))
 }
 
+/// The dossier with this tracking code, locked for this transaction, or 404.
+pub fn lock(conn: &mut DbConnection, code: &str) -> Result<dossiers::Dossier, ApiError> {
+    crate::db::lock::dossier_by_code(conn, code)?.ok_or_else(|| ApiError::not_found("hồ sơ"))
+}
+
+/// The dossier with `id` as this transaction sees it now, locked, or 404.
 pub fn reload(conn: &mut DbConnection, id: i64) -> Result<dossiers::Dossier, ApiError> {
-    dossiers::find(conn, id)?.ok_or_else(|| ApiError::not_found("hồ sơ"))
+    crate::db::lock::dossier(conn, id)?.ok_or_else(|| ApiError::not_found("hồ sơ"))
+}
+
+/// A task and its dossier, both locked (dossier first), or 404.
+pub fn lock_task(
+    conn: &mut DbConnection,
+    task_id: i64,
+) -> Result<(tasks::Task, dossiers::Dossier), ApiError> {
+    crate::db::lock::task_with_dossier(conn, task_id)?
+        .ok_or_else(|| ApiError::not_found("nhiệm vụ"))
 }
 
 fn illegal(detail: String) -> ApiError {
@@ -38,7 +57,8 @@ fn parse_kind(t: &tasks::Task) -> Result<(TaskKind, TaskStatus), ApiError> {
     ))
 }
 
-fn is_open(t: &tasks::Task) -> bool {
+/// Whether a task still has work to do (not done, not cancelled).
+pub fn is_open(t: &tasks::Task) -> bool {
     matches!(
         t.status.as_str(),
         "unassigned" | "assigned" | "in_progress" | "failed"
@@ -83,7 +103,7 @@ pub fn cancel(
     reason: &str,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
-    let d = load(conn, code)?;
+    let d = lock(conn, code)?;
     let mut actor = Actor::staff(auth);
     actor.note = Some(reason.to_owned());
     record(
@@ -109,7 +129,7 @@ pub fn reschedule(
     window: TimeWindow,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
-    let d = load(conn, code)?;
+    let d = lock(conn, code)?;
     let actor = Actor::staff(auth);
     record(
         conn,
@@ -173,6 +193,9 @@ fn ineligibility(
             return Ok(Some("bưu tá nghỉ vào ngày này"));
         }
     }
+    // What the courier carries is counted under the courier's lock, so two
+    // assignments to one courier cannot both take the last place.
+    crate::db::lock::courier(conn, courier.id)?;
     let open_pairs = tasks::open_of_courier(conn, courier.id)?
         .iter()
         .filter(|t| {
@@ -195,8 +218,7 @@ pub fn assign(
     only_if_unassigned: bool,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
-    let task = tasks::find(conn, task_id)?.ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
-    let d = reload(conn, task.dossier_id)?;
+    let (task, d) = lock_task(conn, task_id)?;
     let courier = couriers::find(conn, courier_id)?.ok_or_else(|| {
         ApiError::validation(vec![crate::error::FieldError::new(
             "courier_id",
@@ -274,15 +296,17 @@ pub struct TaskEventInput {
     pub proof: Option<Value>,
 }
 
-/// Records a courier event: only the assigned courier, only in order.
+/// Records a courier event: only the assigned courier, only in order; a pickup or
+/// delivery only with the proof `presence` requires (see [`super::presence`]).
 pub fn task_event(
     conn: &mut DbConnection,
     auth: &AuthUser,
     task_id: i64,
     input: &TaskEventInput,
     limits: AttemptLimits,
+    presence: &super::presence::Presence,
 ) -> Result<i64, ApiError> {
-    let task = tasks::find(conn, task_id)?.ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
+    let (task, d) = lock_task(conn, task_id)?;
     let courier = couriers::find_by_user(conn, auth.id)?;
     if auth.role != Role::Courier
         || courier.as_ref().map(|c| c.id) != task.courier_id
@@ -293,7 +317,6 @@ pub fn task_event(
             "Nhiệm vụ này không được giao cho bạn",
         ));
     }
-    let d = reload(conn, task.dossier_id)?;
     let (kind, status) = parse_kind(&task)?;
     let next_task = apply_task(status, kind, input.event)
         .map_err(|e| illegal(format!("Không thể ghi nhận: {}", e.reason.vi())))?;
@@ -322,16 +345,17 @@ pub fn task_event(
         lon: input.lon,
         note: input.note.clone(),
     };
-    let after = record(
-        conn,
-        &d,
-        limits,
-        &event,
-        Some(task.id),
-        &actor,
-        input.proof.clone(),
-    )?;
     let now = now_utc();
+    let proof = super::presence::accept_proof(
+        conn,
+        presence,
+        input.event,
+        &task,
+        &d,
+        input.proof.clone(),
+        now,
+    )?;
+    let after = record(conn, &d, limits, &event, Some(task.id), &actor, proof)?;
     let mut task_status = next_task;
     if input.event == TaskEventType::Failed {
         if after == DossierStatus::Cancelled {
@@ -393,7 +417,28 @@ fn require_clerk_of(auth: &AuthUser, d: &dossiers::Dossier) -> Result<(), ApiErr
     Ok(())
 }
 
-/// The clerk registers the dossier at the agency (hand-over record).
+/// What the courier counted at the door: the checklist of the latest pickup.
+fn courier_checklist(conn: &mut DbConnection, dossier_id: i64) -> Result<Vec<String>, ApiError> {
+    let events = crate::db::models::events::of_dossier(conn, dossier_id)?;
+    let Some(picked) = events.iter().rev().find(|e| e.kind == "picked_up") else {
+        return Ok(Vec::new());
+    };
+    let data: Value = serde_json::from_str(&picked.data).unwrap_or(Value::Null);
+    Ok(data["proof"]["checked_documents"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The clerk registers the dossier at the agency (hand-over record). The clerk's count
+/// is held against the courier's: fewer documents than the courier took is refused
+/// with 409 `document_shortfall` naming them, unless the clerk accepts the shortfall.
+#[allow(clippy::too_many_arguments)]
 pub fn receive(
     conn: &mut DbConnection,
     auth: &AuthUser,
@@ -401,10 +446,24 @@ pub fn receive(
     agency_dossier_code: &str,
     appointment_date: NaiveDate,
     checked_documents: &[String],
+    accept_shortfall: bool,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
-    let d = load(conn, code)?;
+    let d = lock(conn, code)?;
     require_clerk_of(auth, &d)?;
+    let courier = courier_checklist(conn, d.id)?;
+    let short = crate::domain::presence::shortfall(&courier, checked_documents);
+    if !short.is_empty() && !accept_shortfall {
+        return Err(ApiError::new(
+            ErrorCode::DocumentShortfall,
+            format!(
+                "Bưu tá đã nhận {} giấy tờ, bàn giao kiểm đếm được {}; thiếu: {}. Kiểm tra lại với bưu tá, hoặc xác nhận nhận hồ sơ thiếu (accept_shortfall)",
+                courier.len(),
+                checked_documents.len(),
+                short.join("; ")
+            ),
+        ));
+    }
     receive_as(
         conn,
         &d,
@@ -427,9 +486,17 @@ pub fn receive_as(
     checked_documents: &[String],
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
-    let d = d.clone();
+    let d = reload(conn, d.id)?;
+    let courier = courier_checklist(conn, d.id)?;
+    // The one-stop system reports no count: nothing to compare then.
+    let short = if checked_documents.is_empty() {
+        Vec::new()
+    } else {
+        crate::domain::presence::shortfall(&courier, checked_documents)
+    };
     let proof = json!({"agency_dossier_code": agency_dossier_code, "appointment_date": appointment_date,
-                       "checked_documents": checked_documents});
+                       "checked_documents": checked_documents, "courier_documents": courier.len(),
+                       "shortfall": short});
     record(
         conn,
         &d,
@@ -492,7 +559,7 @@ pub fn supplement_required(
     zones: &ZoneIndex,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
-    let d = load(conn, code)?;
+    let d = lock(conn, code)?;
     require_clerk_of(auth, &d)?;
     let mut actor = Actor::staff(auth);
     actor.note = Some(reason.to_owned());
@@ -528,7 +595,7 @@ pub fn result_ready(
     zones: &ZoneIndex,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
-    let d = load(conn, code)?;
+    let d = lock(conn, code)?;
     require_clerk_of(auth, &d)?;
     let mut actor = Actor::staff(auth);
     actor.note = note;
@@ -545,7 +612,7 @@ pub fn result_ready_as(
     zones: &ZoneIndex,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
-    let d = d.clone();
+    let d = reload(conn, d.id)?;
     record(
         conn,
         &d,
@@ -572,7 +639,7 @@ pub fn handed_over_at_counter(
     code: &str,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
-    let d = load(conn, code)?;
+    let d = lock(conn, code)?;
     require_clerk_of(auth, &d)?;
     record(
         conn,

@@ -5,5 +5,7 @@
 
 pub mod actions;
 pub mod intake;
+pub mod precondition;
+pub mod presence;
 pub mod record;
 pub mod view;

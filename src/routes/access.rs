@@ -108,7 +108,10 @@ pub fn of(method: &str, path: &str) -> Option<Access> {
             | "/api/v1/reports/dossiers.csv"
             | "/api/v1/reports/charts/{name}.svg",
         ) => Roles(DISPATCH),
-        ("POST", "/api/v1/tasks/{id}/events" | "/api/v1/me/positions")
+        (
+            "POST",
+            "/api/v1/tasks/{id}/events" | "/api/v1/tasks/{id}/otp" | "/api/v1/me/positions",
+        )
         | ("GET", "/api/v1/me/route") => Roles(COURIER),
         _ => return None,
     })

@@ -45,7 +45,10 @@ async fn auto_assign(
     let date = b
         .date
         .unwrap_or_else(|| crate::timefmt::to_vn(crate::db::now_utc()).date_naive());
-    let answer = crate::dispatch::auto_assign(&state, &auth, office, date).await?;
+    let answer = with_lease(&state, office, date, async {
+        crate::dispatch::auto_assign(&state, &auth, office, date).await
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
@@ -60,6 +63,51 @@ async fn plan(
     let date = b
         .date
         .unwrap_or_else(|| crate::timefmt::to_vn(crate::db::now_utc()).date_naive());
-    let answer = crate::plan::plan(&state, &auth, office, date).await?;
+    let answer = with_lease(&state, office, date, async {
+        crate::plan::plan(&state, &auth, office, date).await
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Runs one planning job (route plan or auto-assignment) for a post office's day while
+/// holding its lease, on whichever node: a second one meanwhile is refused with 409
+/// instead of planning the same work from the same snapshot. A node that dies leaves
+/// the lease to expire.
+async fn with_lease<T>(
+    state: &AppState,
+    office: i64,
+    date: NaiveDate,
+    job: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    use crate::db::models::leases;
+    let holder = crate::bootstrap::random_hex(8);
+    let hold = chrono::Duration::milliseconds(state.settings.plan_time_limit_ms as i64)
+        + chrono::Duration::seconds(60);
+    let who = holder.clone();
+    let taken = state
+        .db
+        .write(move |c| -> Result<bool, ApiError> {
+            let now = crate::db::now_utc();
+            Ok(leases::acquire(c, office, date, &who, now, now + hold)?)
+        })
+        .await?;
+    if !taken {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "Bưu cục này đang được lập lộ trình hoặc phân công cho ngày {}; vui lòng đợi vài giây rồi xem kết quả",
+                date.format("%d/%m/%Y")
+            ),
+        ));
+    }
+    let out = job.await;
+    let released = state
+        .db
+        .write(move |c| -> Result<(), ApiError> { Ok(leases::release(c, office, date, &holder)?) })
+        .await;
+    if let Err(e) = released {
+        tracing::warn!(error = %e.detail, "planning lease not released; it expires by itself");
+    }
+    out
 }

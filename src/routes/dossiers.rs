@@ -113,7 +113,10 @@ async fn get(
             staff_view(c, d.id, auth.role)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(body))
+    let etag = crate::dossiers::precondition::etag(body["version"].as_i64().unwrap_or(0));
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, etag))
+        .json(body))
 }
 
 /// Runs an action on the dossier named in the path and answers its staff view
@@ -134,7 +137,11 @@ where
     let who = auth.clone();
     let code = code.into_inner().trim().to_uppercase();
     let limits = state.settings.attempt_limits();
+    let expect = super::if_match(&req);
     idempotency::write(&state, &auth, &req, &digest, StatusCode::OK, move |c| {
+        if !expect.is_any() {
+            expect.check(&actions::lock(c, &code)?)?;
+        }
         let id = action(c, &who, &code, limits)?;
         staff_view(c, id, who.role)
     })
@@ -218,6 +225,9 @@ struct ReceiveBody {
     agency_dossier_code: String,
     appointment_date: NaiveDate,
     checked_documents: Vec<String>,
+    /// The clerk saw the shortfall against the courier's count and accepts it.
+    #[serde(default)]
+    accept_shortfall: bool,
 }
 
 async fn receive(
@@ -233,6 +243,14 @@ async fn receive(
     let mut check = Check::new();
     let agency_code = check.line("agency_dossier_code", &b.agency_dossier_code, 64);
     let docs = documents(&mut check, "checked_documents", &b.checked_documents);
+    if docs.is_empty() {
+        check.push(
+            "checked_documents",
+            ErrorCode::ValidationFailed,
+            "Cần kiểm đếm ít nhất một giấy tờ khi tiếp nhận",
+        );
+    }
+    let accept_shortfall = b.accept_shortfall;
     let today = crate::timefmt::to_vn(crate::db::now_utc()).date_naive();
     if b.appointment_date < today || b.appointment_date > today + chrono::Duration::days(366) {
         check.push(
@@ -244,7 +262,16 @@ async fn receive(
     check.finish()?;
     let date = b.appointment_date;
     act(req, auth, state, code, digest, move |c, a, code, limits| {
-        actions::receive(c, a, code, &agency_code, date, &docs, limits)
+        actions::receive(
+            c,
+            a,
+            code,
+            &agency_code,
+            date,
+            &docs,
+            accept_shortfall,
+            limits,
+        )
     })
     .await
 }

@@ -85,6 +85,15 @@ pub fn paging(limit: Option<i64>, cursor: Option<&str>) -> Result<(i64, i64), Ap
     Ok((after, limit))
 }
 
+/// The dossier version a write was made from (`If-Match`), if the client named one.
+pub fn if_match(req: &actix_web::HttpRequest) -> crate::dossiers::precondition::Expect {
+    crate::dossiers::precondition::Expect::from_header(
+        req.headers()
+            .get(actix_web::http::header::IF_MATCH)
+            .map(|v| v.to_str().map_err(|_| ())),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

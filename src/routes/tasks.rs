@@ -3,7 +3,8 @@
 use crate::auth::{AuthUser, Role};
 use crate::db::models::{couriers, dossiers, procedures, tasks};
 use crate::domain::dossier::{FailReason, TaskEventType};
-use crate::dossiers::{actions, view};
+use crate::domain::presence::Evidence;
+use crate::dossiers::{actions, presence, view};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
 use crate::idempotency;
@@ -21,6 +22,7 @@ pub fn routes(r: &mut Routes) {
         .get("/api/v1/couriers/{id}/route", courier_route)
         .post("/api/v1/tasks/{id}/assign", assign)
         .post("/api/v1/tasks/{id}/events", event)
+        .post("/api/v1/tasks/{id}/otp", send_otp)
         .get("/api/v1/me/route", my_route);
 }
 
@@ -40,6 +42,7 @@ async fn assign(
     let (task_id, courier_id) = (id.into_inner(), body.0.courier_id);
     let limits = state.settings.attempt_limits();
     let who = auth.clone();
+    let expect = super::if_match(&req);
     idempotency::write(
         &state,
         &auth,
@@ -47,6 +50,9 @@ async fn assign(
         body.digest(),
         StatusCode::OK,
         move |c| {
+            if !expect.is_any() {
+                expect.check(&actions::lock_task(c, task_id)?.1)?;
+            }
             let dossier_id = actions::assign(c, &who, task_id, courier_id, false, limits)?;
             task_and_dossier(c, task_id, dossier_id, who.role)
         },
@@ -288,12 +294,81 @@ async fn event(
     let input = check_event(body.into_inner())?;
     let task_id = id.into_inner();
     let limits = state.settings.attempt_limits();
+    count_wrong_code(&state, &auth, &req, task_id, &input).await?;
     let who = auth.clone();
+    let expect = super::if_match(&req);
+    let presence = state.presence.clone();
     idempotency::write(&state, &auth, &req, &digest, StatusCode::OK, move |c| {
-        let dossier_id = actions::task_event(c, &who, task_id, &input, limits)?;
+        if !expect.is_any() {
+            expect.check(&actions::lock_task(c, task_id)?.1)?;
+        }
+        let dossier_id = actions::task_event(c, &who, task_id, &input, limits, &presence)?;
         task_and_dossier(c, task_id, dossier_id, who.role)
     })
     .await
+}
+
+/// A code sent with a pickup or delivery is checked first in a transaction of its own,
+/// so that a wrong one counts a try even though the event is then refused (422).
+/// Skipped for a retry of a request already answered (its code is spent by then).
+async fn count_wrong_code(
+    state: &AppState,
+    auth: &AuthUser,
+    req: &HttpRequest,
+    task_id: i64,
+    input: &actions::TaskEventInput,
+) -> Result<(), ApiError> {
+    let given = input
+        .proof
+        .as_ref()
+        .and_then(|p| p.get("otp"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let (Some(given), Evidence::Otp) = (given, state.presence.evidence) else {
+        return Ok(());
+    };
+    if !matches!(
+        input.event,
+        TaskEventType::PickedUp | TaskEventType::Delivered
+    ) {
+        return Ok(());
+    }
+    let key = idempotency::key_of(req)?;
+    let (user, presence) = (auth.id, state.presence.clone());
+    let wrong = state
+        .db
+        .write(move |c| -> Result<Option<ApiError>, ApiError> {
+            if let Some(key) = key {
+                if crate::db::models::idempotency::find(c, user, &key)?.is_some() {
+                    return Ok(None);
+                }
+            }
+            presence::count_wrong_code(c, &presence, task_id, &given, crate::db::now_utc())
+        })
+        .await?;
+    wrong.map_or(Ok(()), Err)
+}
+
+/// The courier at the door sends the citizen a one-time code by SMS (202).
+async fn send_otp(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[Role::Courier])?;
+    let task_id = id.into_inner();
+    let presence = state.presence.clone();
+    let sent = state
+        .db
+        .write(move |c| presence::send_code(c, &auth, task_id, &presence, crate::db::now_utc()))
+        .await?;
+    Ok(HttpResponse::Accepted().json(json!({
+        "task_id": task_id,
+        "sent_to": sent.phone_masked,
+        "expires_at": crate::timefmt::to_vn(sent.expires_at).to_rfc3339(),
+        "message": format!("Đã gửi mã OTP tới số {}; mã có hiệu lực {} phút", sent.phone_masked,
+                           crate::domain::presence::OTP_TTL_MINUTES),
+    })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -321,6 +396,10 @@ async fn my_route(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Courier])?;
     let date = q.date;
+    let evidence = match state.presence.evidence {
+        Evidence::Otp => "otp",
+        Evidence::Signature => "signature",
+    };
     let stops = state
         .db
         .read(move |c| -> Result<Vec<Value>, ApiError> {
@@ -347,6 +426,11 @@ async fn my_route(
                 let mut stop = view::task(&t, &d.tracking_code);
                 if let Some(obj) = stop.as_object_mut() {
                     obj.insert("citizen_first_name".into(), json!(first_name));
+                    // The whole registered name: the courier hands the result to this
+                    // person (or to someone with their authorisation) only.
+                    obj.insert("citizen_name".into(), json!(d.citizen_name));
+                    obj.insert("dossier_version".into(), json!(d.version));
+                    obj.insert("evidence".into(), json!(evidence));
                     obj.insert("phone".into(), json!(d.phone));
                     obj.insert(
                         "address".into(),

@@ -130,6 +130,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
         "dispatcher,admin",
     ),
     ("POST", "/api/v1/tasks/{id}/events", "courier"),
+    ("POST", "/api/v1/tasks/{id}/otp", "courier"),
     ("POST", "/api/v1/me/positions", "courier"),
     ("GET", "/api/v1/me/route", "courier"),
 ];
@@ -231,7 +232,8 @@ async fn other_peoples_objects_are_forbidden(backend: Backend) {
         )
         .await;
     assert_eq!(s, 403, "another courier's task");
-    let receive = json!({"agency_dossier_code": "X-1", "appointment_date": "2026-12-01", "checked_documents": ["Đơn đề nghị"]});
+    let appointment = (chrono::Utc::now() + chrono::Duration::days(5)).format("%Y-%m-%d");
+    let receive = json!({"agency_dossier_code": "X-1", "appointment_date": appointment.to_string(), "checked_documents": ["Đơn đề nghị"]});
     let (s, _) = app
         .post(
             &format!("/api/v1/dossiers/{code}/receive"),

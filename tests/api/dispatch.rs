@@ -82,7 +82,7 @@ async fn dispatcher_lists_tasks_and_courier_routes(b: Backend) {
     assert_problem(res, 403, "forbidden").await;
 }
 
-fn square(lat: (f64, f64), lon: (f64, f64)) -> serde_json::Value {
+pub fn square(lat: (f64, f64), lon: (f64, f64)) -> serde_json::Value {
     json!({"type": "Polygon", "coordinates": [[[lon.0, lat.0], [lon.1, lat.0], [lon.1, lat.1], [lon.0, lat.1], [lon.0, lat.0]]]})
 }
 
@@ -300,7 +300,35 @@ async fn auto_assign_follows_zones_shifts_and_capacity(b: Backend) {
     assert!(planned >= 4, "{plan}");
 }
 
+/// Late in the day every shift is over: planning today is an empty plan, not a 500.
+async fn plan_after_every_shift_ended_is_empty(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let w = world(&app).await;
+    app.db
+        .write(move |c| -> Result<(), buuta::error::ApiError> {
+            use buuta::db::schema::couriers;
+            use diesel::prelude::*;
+            diesel::update(couriers::table)
+                .set((
+                    couriers::shift_start.eq("00:00"),
+                    couriers::shift_end.eq("00:01"),
+                ))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (s, plan) = app
+        .post("/api/v1/dispatch/plan", &w.dispatcher, &json!({}))
+        .await;
+    assert_eq!(s, 200, "{plan}");
+    assert_eq!(plan["routes"], json!([]), "{plan}");
+}
+
 crate::on_both_backends!(
+    plan_after_every_shift_ended_is_empty,
     dispatcher_lists_tasks_and_courier_routes,
     auto_assign_follows_zones_shifts_and_capacity,
     plan_gives_feasible_routes_and_keeps_started_stops,

@@ -24,7 +24,7 @@ async fn every_life_cycle_write_refuses_bad_fields(b: Backend) {
     let past = json!("2020-01-01T08:00:00+07:00");
     let future = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
     let now = chrono::Utc::now().to_rfc3339();
-    let picked = json!({"type": "picked_up", "at": now, "lat": 10.46, "lon": 105.63, "proof": {"checked_documents": ["Đơn"], "seal_number": "NP-1", "otp": "1234", "fees_collected_vnd": 0}});
+    let picked = json!({"type": "picked_up", "at": now, "lat": 10.46, "lon": 105.63, "proof": {"checked_documents": ["Đơn đề nghị", "Bản sao căn cước"], "seal_number": "NP-1", "otp": "1234", "signature_png": crate::lifecycle::SIGNATURE, "fees_collected_vnd": 0}});
     let table: Vec<(&str, String, Value, Vec<Bad>)> = vec![
         (
             &w.operator,

@@ -18,7 +18,7 @@ pub struct World {
     pub agency_id: i64,
 }
 
-async fn user(
+pub async fn user(
     app: &TestApp,
     admin: &str,
     username: &str,
@@ -150,9 +150,18 @@ pub fn task_of(d: &Value, kind: &str) -> i64 {
         .unwrap()
 }
 
+/// A drawn signature as the courier app sends it (a 1×1 PNG, base64).
+pub const SIGNATURE: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+/// A complete pickup proof; the test apps have no SMS gateway, so the citizen signs.
 pub fn pickup_proof() -> Value {
     json!({"checked_documents": ["Đơn đề nghị", "Bản sao căn cước"], "seal_number": "NP-0001",
-           "otp": "123456", "fees_collected_vnd": 160000})
+           "signature_png": SIGNATURE, "fees_collected_vnd": 160000})
+}
+
+/// A complete delivery proof for the test citizen (ID number ending 6789).
+pub fn delivery_proof() -> Value {
+    json!({"receiver_name": "Trần Thị Bình", "receiver_id_number": "6789", "signature_png": SIGNATURE})
 }
 
 async fn step(app: &TestApp, token: &str, path: &str, body: Value, status: &str) -> Value {
@@ -370,8 +379,14 @@ async fn a_dossier_lives_its_whole_life(b: Backend) {
         "out_for_delivery",
     )
     .await;
-    let d = event(&app, &w.courier, deliver,
-                  json!({"type": "delivered", "at": now(), "proof": {"receiver_name": "Trần Thị Bình", "otp": "4321"}}), "completed").await;
+    let d = event(
+        &app,
+        &w.courier,
+        deliver,
+        json!({"type": "delivered", "at": now(), "proof": delivery_proof()}),
+        "completed",
+    )
+    .await;
 
     // The event log tells the whole story, in order.
     let kinds: Vec<&str> = d["events"]

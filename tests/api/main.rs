@@ -15,6 +15,8 @@ mod notifications;
 mod one_stop;
 mod pages;
 mod positions;
+mod presence;
+mod races;
 mod receiver;
 mod reference;
 mod reports;

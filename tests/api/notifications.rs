@@ -2,9 +2,8 @@
 //! receiver, signed, once each, through failures, a dying sender and two nodes.
 
 use crate::helpers::{assert_problem, Backend, TestApp};
-use crate::lifecycle::{
-    carry_to_agency, now, pickup_proof, request, task_of, window, world, World,
-};
+use crate::lifecycle::{now, pickup_proof, request, task_of, window, world, World};
+use crate::presence::otp;
 use crate::receiver::{Hit, Receiver};
 use buuta::config::Settings;
 use buuta::domain::notify::verify;
@@ -102,9 +101,30 @@ async fn post_ok(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     }
 }
 
+/// Picks the dossier up with the code texted to the citizen, hands it over.
+async fn carry_with_code(app: &TestApp, w: &World, receiver: &Receiver, pickup: i64, dropoff: i64) {
+    let mut proof = pickup_proof();
+    proof["otp"] = json!(otp(app, receiver, &w.courier, pickup).await);
+    let ev = |t: i64| format!("/api/v1/tasks/{t}/events");
+    post_ok(
+        app,
+        &w.courier,
+        &ev(pickup),
+        json!({"type": "picked_up", "at": now(), "proof": proof}),
+    )
+    .await;
+    post_ok(
+        app,
+        &w.courier,
+        &ev(dropoff),
+        json!({"type": "handed_over", "at": now()}),
+    )
+    .await;
+}
+
 /// Drives one dossier through the whole journey (with a supplement and a failed
 /// delivery); returns its tracking code.
-async fn full_journey(app: &TestApp, w: &World) -> String {
+async fn full_journey(app: &TestApp, w: &World, receiver: &Receiver) -> String {
     let (status, d) = app
         .post(
             "/api/v1/pickup-requests",
@@ -131,10 +151,10 @@ async fn full_journey(app: &TestApp, w: &World) -> String {
         json!({"type": "arrived", "at": now()}),
     )
     .await;
-    carry_to_agency(app, w, pickup, dropoff).await;
+    carry_with_code(app, w, receiver, pickup, dropoff).await;
     let receive = json!({"agency_dossier_code": "000.00.12.H18-261123-0001",
                          "appointment_date": &window(5)["from"].as_str().unwrap()[..10],
-                         "checked_documents": ["Đơn đề nghị"]});
+                         "checked_documents": ["Đơn đề nghị", "Bản sao căn cước"]});
     post_ok(app, &w.clerk, &format!("{dp}/receive"), receive.clone()).await;
     let d = post_ok(
         app,
@@ -151,7 +171,7 @@ async fn full_journey(app: &TestApp, w: &World) -> String {
         assign.clone(),
     )
     .await;
-    carry_to_agency(app, w, pickup2, dropoff2).await;
+    carry_with_code(app, w, receiver, pickup2, dropoff2).await;
     post_ok(app, &w.clerk, &format!("{dp}/receive"), receive).await;
     let d = post_ok(
         app,
@@ -183,8 +203,15 @@ async fn full_journey(app: &TestApp, w: &World) -> String {
         json!({"type": "failed", "at": now(), "reason": "not_home"}),
     )
     .await;
-    let d = post_ok(app, &w.courier, &ev(deliver),
-        json!({"type": "delivered", "at": now(), "proof": {"receiver_name": "Trần Thị Bình", "otp": "4321"}})).await;
+    let mut proof = crate::lifecycle::delivery_proof();
+    proof["otp"] = json!(otp(app, receiver, &w.courier, deliver).await);
+    let d = post_ok(
+        app,
+        &w.courier,
+        &ev(deliver),
+        json!({"type": "delivered", "at": now(), "proof": proof}),
+    )
+    .await;
     assert_eq!(d["status"], "completed");
     code
 }
@@ -196,17 +223,20 @@ async fn a_whole_journey_notifies_exactly_once_through_failures(b: Backend) {
     };
     let w = world(&app).await;
     subscribe(&app, &w.admin, &receiver, json!(["*"])).await;
-    let code = full_journey(&app, &w).await;
+    let code = full_journey(&app, &w, &receiver).await;
 
     let expected_sms = [
         "sms.request_received",
         "sms.courier_on_the_way",
+        "sms.otp",
         "sms.picked_up",
         "sms.supplement_needed",
         "sms.courier_on_the_way",
+        "sms.otp",
         "sms.picked_up",
         "sms.result_ready",
         "sms.courier_on_the_way",
+        "sms.otp",
         "sms.delivered",
     ];
     let expected_hooks = [
@@ -267,7 +297,7 @@ async fn a_whole_journey_notifies_exactly_once_through_failures(b: Backend) {
         .as_str()
         .unwrap()
         .contains("Đã tiếp nhận yêu cầu lấy hồ sơ"));
-    assert!(sms[3].json["text"]
+    assert!(sms[4].json["text"]
         .as_str()
         .unwrap()
         .contains("cần bổ sung: Giấy khám sức khỏe"));

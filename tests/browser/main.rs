@@ -50,6 +50,11 @@ async fn public_pages_render_on_phone_and_desktop() {
 }
 
 /// The username of the courier holding the dossier's open task of `kind`, and the task id.
+/// A finger stroke across the signature pad.
+const SIGN: &str = "const c = document.querySelector('#signature'); const r = c.getBoundingClientRect(); \
+    const ev = (t, x, y) => c.dispatchEvent(new PointerEvent(t, {bubbles: true, clientX: r.left + x, clientY: r.top + y, pointerId: 1})); \
+    ev('pointerdown', 20, 20); ev('pointermove', 80, 40); ev('pointermove', 140, 30); ev('pointerup', 140, 30); return true;";
+
 async fn holder(app: &App, code: &str, kind: &str) -> (String, i64) {
     let dispatcher = app.token("dieuphoi", "buuta-demo").await;
     let admin = app.token("admin", "admin-password-1").await;
@@ -150,6 +155,14 @@ async fn a_request_goes_through_every_page() {
         "document.querySelector('#fee-total')?.textContent.includes('₫')",
     )
     .await;
+    // Tomorrow morning: couriers have room then at any hour the test runs.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+    b.js(&format!(
+        "const d = document.querySelector('#pickup-date'); d.value = '{tomorrow}'; \
+         d.dispatchEvent(new Event('change', {{bubbles: true}})); \
+         document.querySelector('.slots .slot[data-slot]').click(); return true;"
+    ))
+    .await;
     shots(&b, "operator-form", DESKTOP).await;
     b.click("#submit").await;
     let code = b
@@ -168,13 +181,21 @@ async fn a_request_goes_through_every_page() {
     // Dispatcher runs auto-assign.
     b.login(&app.base, "/dispatch", "dieuphoi").await;
     b.wait("#map").await;
+    b.js(&format!(
+        "const d = document.querySelector('#date'); d.value = '{tomorrow}'; \
+         d.dispatchEvent(new Event('change', {{bubbles: true}})); return true;"
+    ))
+    .await;
     b.click("#auto-assign").await;
     b.until(
         "auto-assign finished",
         "document.querySelector('#auto-result')?.textContent.length > 0",
     )
     .await;
-    assert_eq!(dossier_status(&app, &code).await, "scheduled");
+    let result = b
+        .js("return document.querySelector('#auto-result').textContent;")
+        .await;
+    assert_eq!(dossier_status(&app, &code).await, "scheduled", "{result}");
     shots(&b, "dispatch", DESKTOP).await;
     assert_no_page_errors(&b, "dispatch").await;
 
@@ -193,8 +214,15 @@ async fn a_request_goes_through_every_page() {
     let (courier, pickup) = holder(&app, &code, "pickup").await;
     b.size(PHONE.0, PHONE.1).await;
     b.login(&app.base, "/courier", &courier).await;
+    b.click(&format!("[data-date='{tomorrow}']")).await;
     shots(&b, "courier-route", PHONE).await;
     b.click(&format!("[data-task-id='{pickup}']")).await;
+    // The whole registered name: the result goes to this person only.
+    b.until(
+        "the citizen's full name",
+        "document.querySelector('.citizen')?.textContent.trim().split(/\\s+/).length > 1",
+    )
+    .await;
     b.click("[data-action=arrived]").await;
     b.click("#submit-action").await;
     b.until(
@@ -205,7 +233,8 @@ async fn a_request_goes_through_every_page() {
     b.click("[data-action=picked_up]").await;
     b.js("document.querySelectorAll('input[name=\"checked-docs\"], #proof-docs input[type=checkbox]').forEach(c => { if (!c.checked) c.click(); }); return true;").await;
     b.fill("#seal-number", "NB778899").await;
-    b.fill("#otp", "2468").await;
+    // No SMS gateway here: the citizen signs on the screen.
+    b.js(SIGN).await;
     shots(&b, "courier-pickup-form", PHONE).await;
     b.click("#submit-action").await;
     b.until(
@@ -292,7 +321,7 @@ async fn courier_works_offline_and_replays_in_order() {
     b.click("[data-action=picked_up]").await;
     b.js("document.querySelectorAll('input[name=\"checked-docs\"], #proof-docs input[type=checkbox]').forEach(c => { if (!c.checked) c.click(); }); return true;").await;
     b.fill("#seal-number", "NB001122").await;
-    b.fill("#otp", "13579").await;
+    b.js(SIGN).await;
     b.click("#submit-action").await;
     b.until(
         "two pending",

@@ -1,0 +1,2 @@
+DROP TABLE task_otps;
+DROP TABLE dispatch_leases;
