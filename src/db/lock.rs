@@ -5,8 +5,10 @@
 //! committed result. On SQLite every write already runs alone (one writer thread, see
 //! [`super::writer`]), so a plain read is the same guarantee.
 //!
-//! Order, always: the dossier, then its tasks, then a courier. Two transactions that
-//! take locks in one order cannot deadlock on them.
+//! Order, always: the dossier, then its task, then a courier. Two transactions that
+//! take locks in one order cannot deadlock on them. Every write to a task holds its
+//! dossier's lock, so an action on the whole dossier (cancel, reschedule, a clerk's
+//! decision) that locks the dossier reads its tasks as they stand.
 
 use crate::db::models::dossiers::Dossier;
 use crate::db::models::tasks::Task;
@@ -53,19 +55,6 @@ pub fn dossier_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Dos
     Ok(found?)
 }
 
-/// Every task of a dossier, locked, in id order. Take the dossier's lock first.
-pub fn tasks_of_dossier(conn: &mut DbConnection, dossier_id: i64) -> Result<Vec<Task>, StoreError> {
-    let found = locked!(
-        conn,
-        tasks::table
-            .filter(tasks::dossier_id.eq(dossier_id))
-            .order(tasks::id)
-            .select(Task::as_select()),
-        |q| |c| q.load(c)
-    );
-    Ok(found?)
-}
-
 /// Locks a courier's row: assignments to one courier that count what the courier
 /// already carries (capacity) take it, after their dossier's and tasks' locks.
 pub fn courier(conn: &mut DbConnection, courier_id: i64) -> Result<(), StoreError> {
@@ -79,26 +68,31 @@ pub fn courier(conn: &mut DbConnection, courier_id: i64) -> Result<(), StoreErro
     Ok(())
 }
 
-/// The dossier a task belongs to (a task never changes dossier, so no lock is needed
-/// to learn it), then the dossier and its tasks locked in order; the task itself as
-/// read under the lock.
+/// The dossier a task belongs to, locked (found from the task in the same statement: a
+/// task never changes dossier), then the task itself, locked and read under the
+/// dossier's lock. Two statements, as many as reading both without locks.
 pub fn task_with_dossier(
     conn: &mut DbConnection,
     task_id: i64,
 ) -> Result<Option<(Task, Dossier)>, StoreError> {
-    let dossier_id: Option<i64> = tasks::table
+    let of_task = tasks::table
         .find(task_id)
         .select(tasks::dossier_id)
-        .first(conn)
-        .optional()?;
-    let Some(dossier_id) = dossier_id else {
+        .single_value();
+    let d = locked!(
+        conn,
+        dossiers::table
+            .filter(dossiers::id.nullable().eq(of_task))
+            .select(Dossier::as_select()),
+        |q| |c| q.first(c).optional()
+    )?;
+    let Some(d) = d else {
         return Ok(None);
     };
-    let Some(d) = dossier(conn, dossier_id)? else {
-        return Ok(None);
-    };
-    let task = tasks_of_dossier(conn, dossier_id)?
-        .into_iter()
-        .find(|t| t.id == task_id);
+    let task = locked!(
+        conn,
+        tasks::table.find(task_id).select(Task::as_select()),
+        |q| |c| q.first(c).optional()
+    )?;
     Ok(task.map(|t| (t, d)))
 }

@@ -14,7 +14,8 @@
 //!
 //! 1. **locks them** with `SELECT … FOR UPDATE` before reading what it decides from
 //!    ([`lock`]), always in one order: the dossier, then its tasks, then a courier (two
-//!    writers that lock in one order cannot deadlock on those rows). Every dossier
+//!    writers that lock in one order cannot deadlock on those rows). Every write to a
+//!    task holds its dossier's lock, so the dossier's lock also guards its tasks. Every dossier
 //!    action, courier task event, assignment, reschedule, cancel and clerk action starts
 //!    by locking its dossier; a second request waits and then sees the first one's
 //!    result, so an event that is no longer allowed is refused with 409. A route plan

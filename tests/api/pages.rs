@@ -77,9 +77,15 @@ async fn demo_province_has_every_status(backend: Backend) {
     let (status, track) = app.get(&format!("/api/v1/track/{code}"), "").await;
     assert_eq!(status, 200);
     assert!(track["timeline"].as_array().unwrap().len() >= 5, "{track}");
-    // The dispatcher has open requests to assign.
+    // The dispatcher has open requests to assign: tomorrow's (today's shifts may be
+    // over by the time the test runs).
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::hours(7 + 24)).date_naive();
     let (status, assigned) = app
-        .post("/api/v1/dispatch/auto-assign", &dispatcher, &json!({}))
+        .post(
+            "/api/v1/dispatch/auto-assign",
+            &dispatcher,
+            &json!({"date": tomorrow}),
+        )
         .await;
     assert_eq!(status, 200, "{assigned}");
     assert!(

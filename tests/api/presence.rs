@@ -146,23 +146,21 @@ async fn a_pickup_needs_the_code_texted_to_the_citizen(b: Backend) {
     }
     // Five wrong tries spend the code: even the right one is refused now.
     proof["otp"] = json!(first);
-    let res = post_event(&app, &w.courier, pickup, picked(proof.clone())).await;
-    let body = assert_problem(res, 422, "invalid_otp").await;
-    assert!(
-        body["detail"].as_str().unwrap().contains("hết lượt thử"),
-        "{body}"
-    );
+    refused(
+        post_event(&app, &w.courier, pickup, picked(proof.clone())).await,
+        "hết lượt thử",
+    )
+    .await;
 
     // A fresh code that has expired is refused too.
     let second = otp(&app, &receiver, &w.courier, pickup).await;
     expire_codes(&app, pickup).await;
     proof["otp"] = json!(second);
-    let res = post_event(&app, &w.courier, pickup, picked(proof.clone())).await;
-    let body = assert_problem(res, 422, "invalid_otp").await;
-    assert!(
-        body["detail"].as_str().unwrap().contains("hết hạn"),
-        "{body}"
-    );
+    refused(
+        post_event(&app, &w.courier, pickup, picked(proof.clone())).await,
+        "hết hạn",
+    )
+    .await;
 
     // The third code in 15 minutes is the last one.
     let third = otp(&app, &receiver, &w.courier, pickup).await;
@@ -230,6 +228,12 @@ async fn a_pickup_needs_the_code_texted_to_the_citizen(b: Backend) {
     .await;
     assert_eq!(res.status(), 200);
     assert_eq!(dossier(&app, &w, &code).await["status"], "completed");
+}
+
+/// A 422 `invalid_otp` whose message says `why`.
+async fn refused(res: reqwest::Response, why: &str) {
+    let body = assert_problem(res, 422, "invalid_otp").await;
+    assert!(body["detail"].as_str().unwrap().contains(why), "{body}");
 }
 
 /// Every code of `task` expires now (the clock moved on ten minutes).
