@@ -168,6 +168,8 @@ async fn plan_group(
     };
     let mut jobs = Vec::new();
     let mut heads: BTreeMap<i64, Vec<(String, StopPart)>> = BTreeMap::new();
+    // Dossiers a courier already carries: their load is on board from the start.
+    let mut on_board: BTreeMap<i64, Vec<(String, StopPart)>> = BTreeMap::new();
     let mut task_of: HashMap<(String, StopPart), i64> = HashMap::new();
     for (dossier_id, ts) in &by_dossier {
         let id = dossier_id.to_string();
@@ -183,6 +185,25 @@ async fn plan_group(
                 task_of.insert((id.clone(), StopPart::Delivery), b.id);
                 JobKind::Pair {
                     pickup: stop(a, push(a.lat, a.lon), date),
+                    delivery: stop(b, push(b.lat, b.lon), date),
+                }
+            }
+            // The pickup (or collection) is done: the holder carries the dossier, so
+            // what is left of it stays on the holder's route. It is planned as a pair
+            // whose pickup is a stop of no time at the post office, first in the
+            // holder's fixed head: the planner then binds the rest to that vehicle.
+            (None, Some((b, Some(holder)))) => {
+                task_of.insert((id.clone(), StopPart::Delivery), b.id);
+                on_board
+                    .entry(*holder)
+                    .or_default()
+                    .push((id.clone(), StopPart::Pickup));
+                JobKind::Pair {
+                    pickup: Stop {
+                        location: 0,
+                        window: None,
+                        service: 0.0,
+                    },
                     delivery: stop(b, push(b.lat, b.lon), date),
                 }
             }
@@ -225,12 +246,37 @@ async fn plan_group(
                     time_secs(k.shift.end),
                 ),
                 capacity: k.capacity,
-                fixed_head: heads.remove(&k.id).unwrap_or_default(),
+                fixed_head: on_board
+                    .remove(&k.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(heads.remove(&k.id).unwrap_or_default())
+                    .collect(),
             }
         })
-        // A courier whose shift is already over today takes no more work.
-        .filter(|v: &Vehicle| v.shift.0 < v.shift.1)
         .collect();
+    // A courier whose shift is already over today takes no more work; what is bound to
+    // them (a dossier they carry, a stop they started) is not handed to anyone else but
+    // reported and left as it is.
+    let (vehicles, done_for_today): (Vec<Vehicle>, Vec<Vehicle>) =
+        vehicles.into_iter().partition(|v| v.shift.0 < v.shift.1);
+    let stranded: Vec<&String> = done_for_today
+        .iter()
+        .flat_map(|v| v.fixed_head.iter().map(|(job, _)| job))
+        .collect();
+    let mut bound_elsewhere: Vec<Value> = Vec::new();
+    jobs.retain(|j: &Job| {
+        if !stranded.contains(&&j.id) {
+            return true;
+        }
+        for part in [StopPart::Pickup, StopPart::Delivery, StopPart::Single] {
+            if let Some(t) = task_of.get(&(j.id.clone(), part)) {
+                bound_elsewhere.push(json!({"task_id": t,
+                    "reason": "Bưu tá đang giữ hồ sơ hoặc đã bắt đầu điểm dừng này đã hết ca"}));
+            }
+        }
+        false
+    });
     if vehicles.is_empty() {
         let reason = "Ca làm việc của các bưu tá trong ngày đã kết thúc";
         let mut ids: Vec<i64> = task_of.values().copied().collect();
@@ -268,42 +314,49 @@ async fn plan_group(
         .flatten()
         .map(|(t, _)| (t.id, t.dossier_id))
         .collect();
-    let mut left_out = Vec::new();
+    let mut left_out = bound_elsewhere;
     let mut routes = Vec::new();
+    let mut stored_tasks: Vec<i64> = Vec::new();
     for route in &solution.routes {
         let courier: i64 = route.vehicle_id.parse().map_err(ApiError::internal)?;
-        let mut stops = Vec::new();
-        for (seq, s) in route.stops.iter().enumerate() {
-            let Some(task_id) = task_of.get(&(s.job_id.clone(), s.part)).copied() else {
-                continue;
-            };
-            stops.push((task_id, seq as i32 + 1, at(date, s.start), s.location));
-        }
+        // The courier's real stops in route order (the post-office stops that stand for
+        // dossiers already on board are no stops to make).
+        let planned: Vec<(i64, NaiveDateTime, usize)> = route
+            .stops
+            .iter()
+            .filter_map(|s| {
+                task_of
+                    .get(&(s.job_id.clone(), s.part))
+                    .map(|t| (*t, at(date, s.start), s.location))
+            })
+            .collect();
         let who = auth.clone();
-        let planned = stops.clone();
+        let to_store = planned.clone();
         // A stop the courier may not take (zone, day off, capacity) is left out with the
-        // reason, together with the rest of its dossier; the others are stored.
-        let refused = state
+        // reason, together with the rest of its dossier; the others are stored, numbered
+        // 1..n in the order of this courier's route, each with its ETA on this route.
+        let (stored, refused) = state
             .db
-            .write_retrying(move |c| -> Result<Vec<(i64, i64, String)>, ApiError> {
-                let mut refused: Vec<(i64, i64, String)> = Vec::new();
-                for (task_id, seq, eta, _) in &planned {
+            .write_retrying(move |c| -> Result<(Vec<(i64, i32, NaiveDateTime)>, Vec<(i64, String)>), ApiError> {
+                let mut refused: Vec<(i64, String)> = Vec::new();
+                let mut stored: Vec<(i64, i32, NaiveDateTime)> = Vec::new();
+                for (task_id, eta, _) in &to_store {
                     // Under the dossier's lock (see `db`): the plan was made from a
                     // snapshot, and a stop done or cancelled since is left alone.
                     let (t, _) = actions::lock_task(c, *task_id)?;
-                    if refused.iter().any(|(_, d, _)| *d == t.dossier_id) {
+                    if refused.iter().any(|(d, _)| *d == t.dossier_id) {
                         continue;
                     }
                     if !actions::is_open(&t) {
                         refused.push((
-                            *task_id,
                             t.dossier_id,
                             "Nhiệm vụ đã thay đổi trong lúc lập lộ trình".to_owned(),
                         ));
                         continue;
                     }
                     if t.courier_id != Some(courier)
-                        && matches!(t.kind.as_str(), "pickup" | "collect")
+                        && (t.courier_id.is_none()
+                            || matches!(t.kind.as_str(), "pickup" | "collect"))
                     {
                         // A savepoint: a refusal undoes this stop only, and on
                         // PostgreSQL leaves the transaction usable.
@@ -314,42 +367,74 @@ async fn plan_group(
                             Ok(_) => {}
                             Err(e) if e.retryable => return Err(e),
                             Err(e) => {
-                                refused.push((*task_id, t.dossier_id, e.detail));
+                                refused.push((t.dossier_id, e.detail));
                                 continue;
                             }
                         }
+                    } else if t.courier_id != Some(courier) {
+                        // Never move a stop of a dossier someone else carries.
+                        refused.push((
+                            t.dossier_id,
+                            "Hồ sơ đang do bưu tá khác giữ".to_owned(),
+                        ));
+                        continue;
                     }
-                    tasks::set_plan(c, *task_id, *seq, *eta)?;
+                    let seq = stored.len() as i32 + 1;
+                    tasks::set_plan(c, *task_id, seq, *eta)?;
+                    stored.push((*task_id, seq, *eta));
                 }
-                Ok(refused)
+                Ok((stored, refused))
             })
             .await?;
-        let refused_tasks: Vec<i64> = stops
-            .iter()
-            .filter(|(task_id, ..)| {
-                let dossier = task_dossier.get(task_id);
-                refused.iter().any(|(_, d, _)| Some(d) == dossier)
-            })
-            .map(|(task_id, ..)| *task_id)
-            .collect();
-        for task_id in &refused_tasks {
+        for (task_id, ..) in &planned {
+            if stored.iter().any(|(t, ..)| t == task_id) {
+                continue;
+            }
+            let dossier = task_dossier.get(task_id);
             let reason = refused
                 .iter()
-                .find(|(_, d, _)| Some(d) == task_dossier.get(task_id))
-                .map(|(_, _, r)| r.clone())
+                .find(|(d, _)| Some(d) == dossier)
+                .map(|(_, r)| r.clone())
                 .unwrap_or_default();
             left_out.push(json!({"task_id": task_id, "reason": reason}));
         }
-        stops.retain(|(task_id, ..)| !refused_tasks.contains(task_id));
-        let json_stops: Vec<Value> = stops
+        stored_tasks.extend(stored.iter().map(|(t, ..)| *t));
+        if stored.is_empty() {
+            continue;
+        }
+        let json_stops: Vec<Value> = stored
             .iter()
-            .map(|(task_id, seq, eta, loc)| {
+            .map(|(task_id, seq, eta)| {
+                let loc = planned
+                    .iter()
+                    .find(|(t, ..)| t == task_id)
+                    .map_or(0, |(_, _, loc)| *loc);
                 json!({"task_id": task_id, "seq": seq, "eta": to_vn(*eta).to_rfc3339(),
-                       "lat": points[*loc].lat, "lon": points[*loc].lon})
+                       "lat": points[loc].lat, "lon": points[loc].lon})
             })
             .collect();
         routes.push(json!({"courier_id": courier, "stops": json_stops,
                            "distance_m": route.distance.round(), "duration_s": route.duration.round()}));
+    }
+    // Open stops this plan did not place keep no number or ETA of an older plan.
+    let stale: Vec<i64> = task_dossier
+        .keys()
+        .copied()
+        .filter(|t| !stored_tasks.contains(t))
+        .collect();
+    if !stale.is_empty() {
+        state
+            .db
+            .write_retrying(move |c| -> Result<(), ApiError> {
+                for task_id in &stale {
+                    let (t, _) = actions::lock_task(c, *task_id)?;
+                    if actions::is_open(&t) && (t.seq.is_some() || t.eta.is_some()) {
+                        tasks::clear_plan(c, *task_id)?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
     }
     let mut unassigned: Vec<Value> = solution
         .unassigned
