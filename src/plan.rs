@@ -8,8 +8,9 @@ use crate::auth::AuthUser;
 use crate::clients::travel::Point;
 use crate::db::models::tasks;
 use crate::dispatch::{
-    load_snapshot, secs, time_secs, CourierInfo, DESK_SERVICE_S, DOOR_SERVICE_S,
+    desk_window, load_snapshot, secs, time_secs, CourierInfo, DESK_SERVICE_S, DOOR_SERVICE_S,
 };
+use crate::domain::agency_hours::AgencyHours;
 use crate::dossiers::actions;
 use crate::error::ApiError;
 use crate::planner::{self, Job, JobKind, Matrix, Problem, Settings, Stop, StopPart, Vehicle};
@@ -21,15 +22,30 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-fn stop(t: &tasks::Task, location: usize, date: NaiveDate) -> Stop {
+/// A task as a stop to plan: a door stop in its window; a desk stop (drop-off, result
+/// collection) within its agency's opening hours, outside the lunch break.
+fn stop(
+    t: &tasks::Task,
+    location: usize,
+    date: NaiveDate,
+    hours: &HashMap<i64, AgencyHours>,
+) -> Stop {
     let door = matches!(t.kind.as_str(), "pickup" | "deliver");
+    let service = if door { DOOR_SERVICE_S } else { DESK_SERVICE_S };
+    let own = match (t.window_from, t.window_to) {
+        (Some(f), Some(to)) => Some((secs(date, f), secs(date, to))),
+        _ => None,
+    };
+    let (window, closed) = if door {
+        (own, None)
+    } else {
+        desk_window(own, hours.get(&t.dossier_id), service)
+    };
     Stop {
         location,
-        window: match (t.window_from, t.window_to) {
-            (Some(f), Some(to)) => Some((secs(date, f), secs(date, to))),
-            _ => None,
-        },
-        service: if door { DOOR_SERVICE_S } else { DESK_SERVICE_S },
+        window,
+        service,
+        closed,
     }
 }
 
@@ -131,6 +147,7 @@ pub async fn plan(
             snap.office,
             &members,
             mine,
+            &snap.desk_hours,
             budget.max(200),
         )
         .await?;
@@ -154,6 +171,7 @@ async fn plan_group(
     office: (f64, f64),
     couriers: &[&CourierInfo],
     by_dossier: BTreeMap<i64, Held>,
+    hours: &HashMap<i64, AgencyHours>,
     time_limit_ms: u64,
 ) -> Result<(Vec<Value>, Vec<Value>), ApiError> {
     let now = crate::db::now_utc();
@@ -184,8 +202,8 @@ async fn plan_group(
                 task_of.insert((id.clone(), StopPart::Pickup), a.id);
                 task_of.insert((id.clone(), StopPart::Delivery), b.id);
                 JobKind::Pair {
-                    pickup: stop(a, push(a.lat, a.lon), date),
-                    delivery: stop(b, push(b.lat, b.lon), date),
+                    pickup: stop(a, push(a.lat, a.lon), date, hours),
+                    delivery: stop(b, push(b.lat, b.lon), date, hours),
                 }
             }
             // The pickup (or collection) is done: the holder carries the dossier, so
@@ -203,14 +221,15 @@ async fn plan_group(
                         location: 0,
                         window: None,
                         service: 0.0,
+                        closed: None,
                     },
-                    delivery: stop(b, push(b.lat, b.lon), date),
+                    delivery: stop(b, push(b.lat, b.lon), date, hours),
                 }
             }
             (Some((a, _)), None) | (None, Some((a, _))) => {
                 task_of.insert((id.clone(), StopPart::Single), a.id);
                 JobKind::Single {
-                    stop: stop(a, push(a.lat, a.lon), date),
+                    stop: stop(a, push(a.lat, a.lon), date, hours),
                 }
             }
             (None, None) => continue,
@@ -337,54 +356,54 @@ async fn plan_group(
         // 1..n in the order of this courier's route, each with its ETA on this route.
         let (stored, refused) = state
             .db
-            .write_retrying(move |c| -> Result<(Vec<(i64, i32, NaiveDateTime)>, Vec<(i64, String)>), ApiError> {
-                let mut refused: Vec<(i64, String)> = Vec::new();
-                let mut stored: Vec<(i64, i32, NaiveDateTime)> = Vec::new();
-                for (task_id, eta, _) in &to_store {
-                    // Under the dossier's lock (see `db`): the plan was made from a
-                    // snapshot, and a stop done or cancelled since is left alone.
-                    let (t, _) = actions::lock_task(c, *task_id)?;
-                    if refused.iter().any(|(d, _)| *d == t.dossier_id) {
-                        continue;
-                    }
-                    if !actions::is_open(&t) {
-                        refused.push((
-                            t.dossier_id,
-                            "Nhiệm vụ đã thay đổi trong lúc lập lộ trình".to_owned(),
-                        ));
-                        continue;
-                    }
-                    if t.courier_id != Some(courier)
-                        && (t.courier_id.is_none()
-                            || matches!(t.kind.as_str(), "pickup" | "collect"))
-                    {
-                        // A savepoint: a refusal undoes this stop only, and on
-                        // PostgreSQL leaves the transaction usable.
-                        let assigned = c.transaction(|c| {
-                            actions::assign(c, &who, *task_id, courier, false, limits)
-                        });
-                        match assigned {
-                            Ok(_) => {}
-                            Err(e) if e.retryable => return Err(e),
-                            Err(e) => {
-                                refused.push((t.dossier_id, e.detail));
-                                continue;
-                            }
+            .write_retrying(
+                move |c| -> Result<(Vec<(i64, i32, NaiveDateTime)>, Vec<(i64, String)>), ApiError> {
+                    let mut refused: Vec<(i64, String)> = Vec::new();
+                    let mut stored: Vec<(i64, i32, NaiveDateTime)> = Vec::new();
+                    for (task_id, eta, _) in &to_store {
+                        // Under the dossier's lock (see `db`): the plan was made from a
+                        // snapshot, and a stop done or cancelled since is left alone.
+                        let (t, _) = actions::lock_task(c, *task_id)?;
+                        if refused.iter().any(|(d, _)| *d == t.dossier_id) {
+                            continue;
                         }
-                    } else if t.courier_id != Some(courier) {
-                        // Never move a stop of a dossier someone else carries.
-                        refused.push((
-                            t.dossier_id,
-                            "Hồ sơ đang do bưu tá khác giữ".to_owned(),
-                        ));
-                        continue;
+                        if !actions::is_open(&t) {
+                            refused.push((
+                                t.dossier_id,
+                                "Nhiệm vụ đã thay đổi trong lúc lập lộ trình".to_owned(),
+                            ));
+                            continue;
+                        }
+                        if t.courier_id != Some(courier)
+                            && (t.courier_id.is_none()
+                                || matches!(t.kind.as_str(), "pickup" | "collect"))
+                        {
+                            // A savepoint: a refusal undoes this stop only, and on
+                            // PostgreSQL leaves the transaction usable.
+                            let assigned = c.transaction(|c| {
+                                actions::assign(c, &who, *task_id, courier, false, limits)
+                            });
+                            match assigned {
+                                Ok(_) => {}
+                                Err(e) if e.retryable => return Err(e),
+                                Err(e) => {
+                                    refused.push((t.dossier_id, e.detail));
+                                    continue;
+                                }
+                            }
+                        } else if t.courier_id != Some(courier) {
+                            // Never move a stop of a dossier someone else carries.
+                            refused
+                                .push((t.dossier_id, "Hồ sơ đang do bưu tá khác giữ".to_owned()));
+                            continue;
+                        }
+                        let seq = stored.len() as i32 + 1;
+                        tasks::set_plan(c, *task_id, seq, *eta)?;
+                        stored.push((*task_id, seq, *eta));
                     }
-                    let seq = stored.len() as i32 + 1;
-                    tasks::set_plan(c, *task_id, seq, *eta)?;
-                    stored.push((*task_id, seq, *eta));
-                }
-                Ok((stored, refused))
-            })
+                    Ok((stored, refused))
+                },
+            )
             .await?;
         for (task_id, ..) in &planned {
             if stored.iter().any(|(t, ..)| t == task_id) {

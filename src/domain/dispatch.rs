@@ -433,10 +433,7 @@ mod tests {
             assert!(feasible(r, &t));
         }
         let counts: Vec<usize> = routes.iter().map(|r| r.stops.len() / 2).collect();
-        (
-            *counts.iter().max().unwrap(),
-            *counts.iter().min().unwrap(),
-        )
+        (*counts.iter().max().unwrap(), *counts.iter().min().unwrap())
     }
 
     #[test]

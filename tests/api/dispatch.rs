@@ -618,9 +618,17 @@ fn request_at(agency_id: i64, i: usize, hour: usize) -> serde_json::Value {
 
 /// Each courier's stored route, as the board and the courier app read it: open stops
 /// in route order, `(task id, seq, eta)`.
-async fn stored_route(app: &TestApp, token: &str, courier: i64, day: &str) -> Vec<(i64, i64, String)> {
+async fn stored_route(
+    app: &TestApp,
+    token: &str,
+    courier: i64,
+    day: &str,
+) -> Vec<(i64, i64, String)> {
     let (s, r) = app
-        .get(&format!("/api/v1/couriers/{courier}/route?date={day}"), token)
+        .get(
+            &format!("/api/v1/couriers/{courier}/route?date={day}"),
+            token,
+        )
         .await;
     assert_eq!(s, 200, "{r}");
     r["stops"]
@@ -645,6 +653,8 @@ async fn plan_numbers_each_route_and_keeps_carried_dossiers(b: Backend) {
         return;
     };
     let w = world(&app).await;
+    let (s, _) = app.post("/api/v1/zones", &w.admin, &json!({"name": "Cao Lãnh", "post_office_id": 1, "area": square((10.40, 10.52), (105.57, 105.69))})).await;
+    assert_eq!(s, 201);
     let day = window(1)["from"].as_str().unwrap()[..10].to_owned();
     let a = w.courier_id;
     let bee = courier_id_of(&app, &w.admin, &w.other_courier).await;
@@ -652,39 +662,67 @@ async fn plan_numbers_each_route_and_keeps_carried_dossiers(b: Backend) {
     let mut carried = Vec::new();
     for i in 0..3 {
         let (s, d) = app
-            .post("/api/v1/pickup-requests", &w.operator, &request_at(w.agency_id, i, 8))
+            .post(
+                "/api/v1/pickup-requests",
+                &w.operator,
+                &request_at(w.agency_id, i, 8),
+            )
             .await;
         assert_eq!(s, 201, "{d}");
         let (pickup, dropoff) = (task_of(&d, "pickup"), task_of(&d, "dropoff"));
         let (s, v) = app
-            .post(&format!("/api/v1/tasks/{pickup}/assign"), &w.dispatcher, &json!({"courier_id": bee}))
+            .post(
+                &format!("/api/v1/tasks/{pickup}/assign"),
+                &w.dispatcher,
+                &json!({"courier_id": bee}),
+            )
             .await;
         assert_eq!(s, 200, "{v}");
         let picked = json!({"type": "picked_up", "at": crate::lifecycle::now(), "proof": crate::lifecycle::pickup_proof()});
         let (s, v) = app
-            .post(&format!("/api/v1/tasks/{pickup}/events"), &w.other_courier, &picked)
+            .post(
+                &format!("/api/v1/tasks/{pickup}/events"),
+                &w.other_courier,
+                &picked,
+            )
             .await;
         assert_eq!(s, 200, "{v}");
         carried.push(dropoff);
     }
     // A has started a stop: their route is under way.
     let (s, d) = app
-        .post("/api/v1/pickup-requests", &w.operator, &request_at(w.agency_id, 3, 8))
+        .post(
+            "/api/v1/pickup-requests",
+            &w.operator,
+            &request_at(w.agency_id, 3, 8),
+        )
         .await;
     assert_eq!(s, 201, "{d}");
     let started = task_of(&d, "pickup");
     let (s, _) = app
-        .post(&format!("/api/v1/tasks/{started}/assign"), &w.dispatcher, &json!({"courier_id": a}))
+        .post(
+            &format!("/api/v1/tasks/{started}/assign"),
+            &w.dispatcher,
+            &json!({"courier_id": a}),
+        )
         .await;
     assert_eq!(s, 200);
     let (s, v) = app
-        .post(&format!("/api/v1/tasks/{started}/events"), &w.courier, &json!({"type": "arrived", "at": crate::lifecycle::now()}))
+        .post(
+            &format!("/api/v1/tasks/{started}/events"),
+            &w.courier,
+            &json!({"type": "arrived", "at": crate::lifecycle::now()}),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     // Open work nobody holds yet.
     for i in 4..10 {
         let (s, d) = app
-            .post("/api/v1/pickup-requests", &w.operator, &request_at(w.agency_id, i, 8 + i % 5))
+            .post(
+                "/api/v1/pickup-requests",
+                &w.operator,
+                &request_at(w.agency_id, i, 8 + i % 5),
+            )
             .await;
         assert_eq!(s, 201, "{d}");
     }
@@ -692,39 +730,88 @@ async fn plan_numbers_each_route_and_keeps_carried_dossiers(b: Backend) {
     let plan = plan_day(&app, &w.dispatcher, &day).await;
     let routes = plan["routes"].as_array().unwrap();
     let route_of = |k: i64| routes.iter().find(|r| r["courier_id"] == k);
-    let b_route = route_of(bee).unwrap_or_else(|| panic!("B carries dossiers, so B has a route: {plan}"));
-    let b_tasks: Vec<i64> = b_route["stops"].as_array().unwrap().iter().map(|s| s["task_id"].as_i64().unwrap()).collect();
+    let b_route =
+        route_of(bee).unwrap_or_else(|| panic!("B carries dossiers, so B has a route: {plan}"));
+    let b_tasks: Vec<i64> = b_route["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["task_id"].as_i64().unwrap())
+        .collect();
     for t in &carried {
-        assert!(b_tasks.contains(t), "carried drop-off {t} stays with B: {plan}");
+        assert!(
+            b_tasks.contains(t),
+            "carried drop-off {t} stays with B: {plan}"
+        );
     }
     let mut total = 0;
     for r in routes {
         let k = r["courier_id"].as_i64().unwrap();
         let stops = r["stops"].as_array().unwrap();
         let seqs: Vec<i64> = stops.iter().map(|s| s["seq"].as_i64().unwrap()).collect();
-        assert_eq!(seqs, (1..=stops.len() as i64).collect::<Vec<_>>(), "courier {k}: stops 1..n: {plan}");
+        assert_eq!(
+            seqs,
+            (1..=stops.len() as i64).collect::<Vec<_>>(),
+            "courier {k}: stops 1..n: {plan}"
+        );
         let etas: Vec<chrono::DateTime<chrono::FixedOffset>> = stops
             .iter()
             .map(|s| chrono::DateTime::parse_from_rfc3339(s["eta"].as_str().unwrap()).unwrap())
             .collect();
-        assert!(etas.windows(2).all(|p| p[0] <= p[1]), "courier {k}: ETAs follow the route: {plan}");
+        assert!(
+            etas.windows(2).all(|p| p[0] <= p[1]),
+            "courier {k}: ETAs follow the route: {plan}"
+        );
         // The board and the courier app read the same route, numbers and ETAs.
         let stored = stored_route(&app, &w.dispatcher, k, &day).await;
         let answered: Vec<(i64, i64, String)> = stops
             .iter()
-            .map(|s| (s["task_id"].as_i64().unwrap(), s["seq"].as_i64().unwrap(), s["eta"].as_str().unwrap().to_owned()))
+            .map(|s| {
+                (
+                    s["task_id"].as_i64().unwrap(),
+                    s["seq"].as_i64().unwrap(),
+                    s["eta"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
-        assert_eq!(stored, answered, "courier {k}: the stored route is the plan");
+        assert_eq!(
+            stored, answered,
+            "courier {k}: the stored route is the plan"
+        );
         total += stops.len();
     }
-    let token_of = |k: i64| if k == a { w.courier.clone() } else { w.other_courier.clone() };
+    let token_of = |k: i64| {
+        if k == a {
+            w.courier.clone()
+        } else {
+            w.other_courier.clone()
+        }
+    };
     for k in [a, bee] {
-        let (_, mine) = app.get(&format!("/api/v1/me/route?date={day}"), &token_of(k)).await;
-        let mine: Vec<i64> = mine["stops"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect();
+        let (_, mine) = app
+            .get(&format!("/api/v1/me/route?date={day}"), &token_of(k))
+            .await;
+        let mine: Vec<i64> = mine["stops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_i64().unwrap())
+            .collect();
         let planned: Vec<i64> = route_of(k)
-            .map(|r| r["stops"].as_array().unwrap().iter().map(|s| s["task_id"].as_i64().unwrap()).collect())
+            .map(|r| {
+                r["stops"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["task_id"].as_i64().unwrap())
+                    .collect()
+            })
             .unwrap_or_default();
         assert_eq!(mine, planned, "courier {k}: the app shows the plan's order");
     }
-    assert_eq!(total + plan["unassigned"].as_array().unwrap().len(), 3 + 2 + 12, "{plan}");
+    assert_eq!(
+        total + plan["unassigned"].as_array().unwrap().len(),
+        3 + 2 + 12,
+        "{plan}"
+    );
 }
