@@ -45,7 +45,7 @@ pub(crate) struct Snapshot {
 }
 
 /// The desk hours of the agencies of these tasks' dossiers, by dossier id.
-fn desk_hours_of<'a>(
+pub(crate) fn desk_hours_of<'a>(
     c: &mut crate::db::DbConnection,
     tasks: impl Iterator<Item = &'a tasks::Task>,
 ) -> Result<HashMap<i64, AgencyHours>, ApiError> {
@@ -225,7 +225,12 @@ pub(crate) fn time_secs(t: chrono::NaiveTime) -> f64 {
 
 /// A task as a stop of auto-assignment. A desk stop keeps within the agency's opening
 /// hours (insertion has no breaks: the lunch break is left to route planning).
-fn stop_of(t: &tasks::Task, location: usize, date: NaiveDate, hours: Option<&AgencyHours>) -> Stop {
+pub(crate) fn stop_of(
+    t: &tasks::Task,
+    location: usize,
+    date: NaiveDate,
+    hours: Option<&AgencyHours>,
+) -> Stop {
     let door = matches!(t.kind.as_str(), "pickup" | "deliver");
     let service = if door { DOOR_SERVICE_S } else { DESK_SERVICE_S };
     let own = match (t.window_from, t.window_to) {
@@ -419,6 +424,16 @@ pub async fn auto_assign(
                 );
             }
         }
+    }
+    // The new stops take their place and ETA on each route at once.
+    let mut touched: Vec<i64> = assignments
+        .iter()
+        .filter_map(|a| a["courier_id"].as_i64())
+        .collect();
+    touched.sort_unstable();
+    touched.dedup();
+    if let Err(e) = crate::plan::refresh_routes(state, touched, date).await {
+        tracing::warn!(error = %e.detail, "routes not re-timed after auto-assignment");
     }
     Ok(json!({"assignments": assignments, "unassigned": unassigned}))
 }

@@ -469,3 +469,189 @@ async fn plan_group(
     unassigned.extend(left_out);
     Ok((routes, unassigned))
 }
+
+/// The local day a task is due: its window's, else its partner's (a drop-off goes with
+/// its pickup, a delivery with its collection), else today.
+pub(crate) fn day_of(t: &tasks::Task, siblings: &[tasks::Task]) -> NaiveDate {
+    let window_day = |t: &tasks::Task| t.window_from.map(|f| to_vn(f).date_naive());
+    window_day(t)
+        .or_else(|| {
+            let partner = match t.kind.as_str() {
+                "dropoff" => "pickup",
+                "collect" => "deliver",
+                "pickup" => "dropoff",
+                _ => "collect",
+            };
+            siblings
+                .iter()
+                .filter(|p| p.kind == partner && p.window_from.is_some())
+                .min_by_key(|p| (p.id - t.id).abs())
+                .and_then(window_day)
+        })
+        .unwrap_or_else(|| to_vn(crate::db::now_utc()).date_naive())
+}
+
+/// What [`refresh_routes`] reads of one courier's day.
+struct Day {
+    office: (f64, f64),
+    shift: (f64, f64),
+    open: Vec<tasks::Task>,
+    hours: HashMap<i64, AgencyHours>,
+}
+
+/// After a change outside route planning (a manual reassignment, a cancellation, an
+/// auto-assignment), renumbers and re-times each of `couriers`' routes of `date` at
+/// once, without waiting for the next plan: started stops stay first, the others keep
+/// their planned order, stops not in the route yet go where they add least travel
+/// (windows and shift end kept when possible, else last); ETAs follow this courier's
+/// own route from the post office, as the planner's do. Written under each task's lock,
+/// only for stops still open and still this courier's.
+pub async fn refresh_routes(
+    state: &AppState,
+    couriers: Vec<i64>,
+    date: NaiveDate,
+) -> Result<(), ApiError> {
+    use crate::db::models::{couriers as courier_rows, post_offices};
+    use crate::domain::dispatch::{apply, best_insertion, CourierRoute, Job as InsertJob};
+    use crate::domain::shift::Shift;
+    let now = crate::db::now_utc();
+    let today = to_vn(now).date_naive() == date;
+    let mut seen = Vec::new();
+    for courier in couriers {
+        if seen.contains(&courier) {
+            continue;
+        }
+        seen.push(courier);
+        let day = state
+            .db
+            .read(move |c| -> Result<Option<Day>, ApiError> {
+                let Some(k) = courier_rows::find(c, courier)? else {
+                    return Ok(None);
+                };
+                let Some(office) = post_offices::find(c, k.post_office_id)? else {
+                    return Ok(None);
+                };
+                let days_off: Vec<String> = serde_json::from_str(&k.days_off).unwrap_or_default();
+                let Some(shift) = Shift::parse(&k.shift_start, &k.shift_end, &days_off) else {
+                    return Ok(None);
+                };
+                let open = tasks::open_of_courier(c, courier)?;
+                let open = crate::dispatch::retain_due(c, open, date)?;
+                let hours = crate::dispatch::desk_hours_of(c, open.iter())?;
+                Ok(Some(Day {
+                    office: (office.lat, office.lon),
+                    shift: (time_secs(shift.start), time_secs(shift.end)),
+                    open,
+                    hours,
+                }))
+            })
+            .await?;
+        let Some(day) = day else { continue };
+        if day.open.is_empty() {
+            continue;
+        }
+        let start_time = if today {
+            day.shift.0.max(secs(date, now))
+        } else {
+            day.shift.0
+        };
+        let mut points = vec![Point {
+            lat: day.office.0,
+            lon: day.office.1,
+        }];
+        points.extend(day.open.iter().map(|t| Point {
+            lat: t.lat,
+            lon: t.lon,
+        }));
+        let matrix = state.travel.matrix(&points).await.durations_s;
+        // Task index i is at matrix location i + 1.
+        let (mut started, mut planned, mut loose) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, t) in day.open.iter().enumerate() {
+            match (t.status.as_str(), t.seq) {
+                ("in_progress", _) => started.push(i),
+                (_, Some(_)) => planned.push(i),
+                _ => loose.push(i),
+            }
+        }
+        let by_seq = |i: &usize| (day.open[*i].seq.unwrap_or(i32::MAX), day.open[*i].id);
+        started.sort_by_key(by_seq);
+        planned.sort_by_key(by_seq);
+        // Place the loose stops, a dossier's two together, in the not-started part.
+        let insert_stop = |i: usize| {
+            crate::dispatch::stop_of(
+                &day.open[i],
+                i + 1,
+                date,
+                day.hours.get(&day.open[i].dossier_id),
+            )
+        };
+        let mut route = CourierRoute {
+            courier_id: courier,
+            start: (0, start_time),
+            end: (0, day.shift.1),
+            capacity: i32::MAX / 2,
+            initial_load: i32::MAX / 4,
+            stops: planned.iter().map(|i| insert_stop(*i)).collect(),
+        };
+        let mut order = planned.clone();
+        let mut done = Vec::new();
+        for &i in &loose {
+            if done.contains(&i) {
+                continue;
+            }
+            let partner = loose.iter().copied().find(|j| {
+                *j != i
+                    && day.open[*j].dossier_id == day.open[i].dossier_id
+                    && matches!(
+                        (day.open[i].kind.as_str(), day.open[*j].kind.as_str()),
+                        ("pickup", "dropoff") | ("collect", "deliver")
+                    )
+            });
+            let (job, members) = match partner {
+                Some(j) => (InsertJob::Pair(insert_stop(i), insert_stop(j)), vec![i, j]),
+                None => (InsertJob::Single(insert_stop(i)), vec![i]),
+            };
+            done.extend(members.iter().copied());
+            match best_insertion(&route, &job, &matrix) {
+                Some(ins) => {
+                    apply(&mut route, &job, &ins);
+                    order.insert(ins.first_at, members[0]);
+                    if members.len() == 2 {
+                        order.insert(ins.second_at.unwrap_or(ins.first_at + 1), members[1]);
+                    }
+                }
+                None => {
+                    for m in members {
+                        route.stops.push(insert_stop(m));
+                        order.push(m);
+                    }
+                }
+            }
+        }
+        // Times along the route, as the planner counts them.
+        let mut time = start_time;
+        let mut at_loc = 0;
+        let mut numbered = Vec::new();
+        for (n, i) in started.iter().chain(order.iter()).enumerate() {
+            let s = stop(&day.open[*i], *i + 1, date, &day.hours);
+            let arrival = time + matrix[at_loc][s.location];
+            let begin = s.service_start(arrival);
+            numbered.push((day.open[*i].id, n as i32 + 1, at(date, begin)));
+            time = begin + s.service;
+            at_loc = s.location;
+        }
+        state
+            .db
+            .write_retrying(move |c| -> Result<(), ApiError> {
+                for (task_id, seq, eta) in &numbered {
+                    let (t, _) = actions::lock_task(c, *task_id)?;
+                    if actions::is_open(&t) && t.courier_id == Some(courier) {
+                        tasks::set_plan(c, *task_id, *seq, *eta)?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(())
+}

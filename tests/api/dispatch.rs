@@ -334,6 +334,7 @@ crate::on_both_backends!(
     plan_gives_feasible_routes_and_keeps_started_stops,
     tracking_shows_a_new_plan_at_once,
     plan_numbers_each_route_and_keeps_carried_dossiers,
+    plan_keeps_desk_stops_inside_agency_hours,
 );
 
 /// The dispatcher's plan of `day` (the plan must succeed).
@@ -401,14 +402,28 @@ async fn tracking_shows_a_new_plan_at_once(b: Backend) {
     let code = d["tracking_code"].as_str().unwrap();
     let before = cached_public(&app, code).await;
     assert_eq!(before["status"], "scheduled");
-    assert!(before["eta"].is_null(), "{before}");
+    // The assignment timed the courier's route at once (from their 07:30 shift start,
+    // the pickup waits for its 08:00 window).
+    assert!(before["eta"].is_string(), "{before}");
+    // The courier now starts at 09:00: the next plan moves the ETA, and only the task.
+    app.db
+        .write(move |c| -> Result<(), buuta::error::ApiError> {
+            use buuta::db::schema::couriers;
+            use diesel::prelude::*;
+            diesel::update(couriers::table)
+                .set(couriers::shift_start.eq("09:00"))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
     let day = window(1)["from"].as_str().unwrap()[..10].to_owned();
     plan_day(&app, &w.dispatcher, &day).await;
     let after = public(&app, code).await;
     assert_eq!(after["status"], "scheduled");
     assert!(
-        after["eta"].is_string(),
-        "the plan's ETA shows at once: {after}"
+        after["eta"].is_string() && after["eta"] != before["eta"],
+        "the plan's ETA shows at once: {before} then {after}"
     );
 }
 
@@ -814,4 +829,101 @@ async fn plan_numbers_each_route_and_keeps_carried_dossiers(b: Backend) {
         3 + 2 + 12,
         "{plan}"
     );
+}
+
+/// Issue 13: hand-overs at an agency are planned inside its opening hours and outside
+/// its lunch break (an agency states them as `opens_at`…`lunch_end`).
+async fn plan_keeps_desk_stops_inside_agency_hours(b: Backend) {
+    let Some(app) = TestApp::spawn_with(b, |s| s.plan_time_limit_ms = 800).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let admin = &w.admin;
+    let (s, _) = app.post("/api/v1/zones", admin, &json!({"name": "Cao Lãnh", "post_office_id": 1, "area": square((10.40, 10.52), (105.57, 105.69))})).await;
+    assert_eq!(s, 201);
+    // Inconsistent hours are refused with the field named.
+    for (patch, field) in [
+        (
+            json!({"opens_at": "17:00", "closes_at": "07:30"}),
+            "closes_at",
+        ),
+        (
+            json!({"opens_at": "07:30", "closes_at": "17:00", "lunch_start": "11:30"}),
+            "lunch_end",
+        ),
+        (
+            json!({"opens_at": "7h30", "closes_at": "17:00"}),
+            "opens_at",
+        ),
+    ] {
+        let mut body = crate::reference::agency_body();
+        body.as_object_mut()
+            .unwrap()
+            .extend(patch.as_object().unwrap().clone());
+        let res = app
+            .send(Method::POST, "/api/v1/agencies", Some(admin), Some(&body))
+            .await;
+        let p = assert_problem(res, 422, "validation_failed").await;
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+    }
+    let mut body = crate::reference::agency_body();
+    body["name"] = json!("Bộ phận Một cửa có giờ làm việc");
+    body.as_object_mut().unwrap().extend(
+        json!({"opens_at": "07:30", "closes_at": "17:00", "lunch_start": "11:30", "lunch_end": "13:30"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let (s, agency) = app.post("/api/v1/agencies", admin, &body).await;
+    assert_eq!(s, 201, "{agency}");
+    assert_eq!(agency["lunch_start"], "11:30");
+    // The couriers start at 06:00, before the agency opens.
+    app.db
+        .write(move |c| -> Result<(), buuta::error::ApiError> {
+            use buuta::db::schema::couriers;
+            use diesel::prelude::*;
+            diesel::update(couriers::table)
+                .set(couriers::shift_start.eq("06:00"))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let day = window(1)["from"].as_str().unwrap()[..10].to_owned();
+    // Picked up at the agency's door from 06:00 and from 11:20: without the hours, the
+    // hand-overs would be at about 06:05 and 11:25.
+    let mut dropoffs = Vec::new();
+    for (from, to) in [("06:00", "06:30"), ("11:20", "11:50")] {
+        let mut req = request(agency["id"].as_i64().unwrap());
+        req["pickup_window"] =
+            json!({"from": format!("{day}T{from}:00+07:00"), "to": format!("{day}T{to}:00+07:00")});
+        let (s, d) = app.post("/api/v1/pickup-requests", &w.operator, &req).await;
+        assert_eq!(s, 201, "{d}");
+        dropoffs.push(task_of(&d, "dropoff"));
+    }
+    let plan = plan_day(&app, &w.dispatcher, &day).await;
+    assert_eq!(plan["unassigned"], json!([]), "{plan}");
+    let mut seen = 0;
+    for stop in plan["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["stops"].as_array().unwrap())
+    {
+        if !dropoffs.contains(&stop["task_id"].as_i64().unwrap()) {
+            continue;
+        }
+        seen += 1;
+        let eta = chrono::DateTime::parse_from_rfc3339(stop["eta"].as_str().unwrap()).unwrap();
+        let at = eta.format("%H:%M:%S").to_string();
+        assert!(
+            at.as_str() >= "07:30:00" && at.as_str() <= "16:50:00",
+            "hand-over at {at}, outside 07:30–17:00: {plan}"
+        );
+        assert!(
+            !(at.as_str() > "11:20:00" && at.as_str() < "13:30:00"),
+            "hand-over at {at}, in the lunch break: {plan}"
+        );
+    }
+    assert_eq!(seen, 2, "{plan}");
 }
