@@ -599,16 +599,28 @@ pub async fn refresh_routes(
             if done.contains(&i) {
                 continue;
             }
-            let partner = loose.iter().copied().find(|j| {
-                *j != i
-                    && day.open[*j].dossier_id == day.open[i].dossier_id
+            let pairs = |x: usize, y: usize| {
+                day.open[x].dossier_id == day.open[y].dossier_id
                     && matches!(
-                        (day.open[i].kind.as_str(), day.open[*j].kind.as_str()),
+                        (day.open[x].kind.as_str(), day.open[y].kind.as_str()),
                         ("pickup", "dropoff") | ("collect", "deliver")
                     )
-            });
+            };
+            let partner = loose
+                .iter()
+                .copied()
+                .filter(|j| *j != i && !done.contains(j))
+                .find_map(|j| {
+                    if pairs(i, j) {
+                        Some((i, j))
+                    } else if pairs(j, i) {
+                        Some((j, i))
+                    } else {
+                        None
+                    }
+                });
             let (job, members) = match partner {
-                Some(j) => (InsertJob::Pair(insert_stop(i), insert_stop(j)), vec![i, j]),
+                Some((p, d)) => (InsertJob::Pair(insert_stop(p), insert_stop(d)), vec![p, d]),
                 None => (InsertJob::Single(insert_stop(i)), vec![i]),
             };
             done.extend(members.iter().copied());

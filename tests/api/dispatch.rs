@@ -335,6 +335,7 @@ crate::on_both_backends!(
     tracking_shows_a_new_plan_at_once,
     plan_numbers_each_route_and_keeps_carried_dossiers,
     plan_keeps_desk_stops_inside_agency_hours,
+    routes_follow_reassignment_cancellation_and_new_work_at_once,
 );
 
 /// The dispatcher's plan of `day` (the plan must succeed).
@@ -926,4 +927,173 @@ async fn plan_keeps_desk_stops_inside_agency_hours(b: Backend) {
         );
     }
     assert_eq!(seen, 2, "{plan}");
+}
+
+/// The stored route of courier `k` is numbered 1..n, every stop has an ETA, and the
+/// ETAs follow the order.
+fn assert_numbered(route: &[(i64, i64, String)], k: i64) {
+    let seqs: Vec<i64> = route.iter().map(|s| s.1).collect();
+    assert_eq!(
+        seqs,
+        (1..=route.len() as i64).collect::<Vec<_>>(),
+        "courier {k}: {route:?}"
+    );
+    let etas: Vec<chrono::DateTime<chrono::FixedOffset>> = route
+        .iter()
+        .map(|s| {
+            chrono::DateTime::parse_from_rfc3339(&s.2)
+                .unwrap_or_else(|_| panic!("courier {k}: no ETA: {route:?}"))
+        })
+        .collect();
+    assert!(
+        etas.windows(2).all(|p| p[0] <= p[1]),
+        "courier {k}: {route:?}"
+    );
+}
+
+/// Issue 13: a manual reassignment, a cancellation and a new assignment renumber and
+/// re-time the routes concerned at once; the started stop stays first.
+async fn routes_follow_reassignment_cancellation_and_new_work_at_once(b: Backend) {
+    let Some(app) = TestApp::spawn_with(b, |s| s.plan_time_limit_ms = 800).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let (s, _) = app.post("/api/v1/zones", &w.admin, &json!({"name": "Cao Lãnh", "post_office_id": 1, "area": square((10.40, 10.52), (105.57, 105.69))})).await;
+    assert_eq!(s, 201);
+    let day = window(1)["from"].as_str().unwrap()[..10].to_owned();
+    let a = w.courier_id;
+    let bee = courier_id_of(&app, &w.admin, &w.other_courier).await;
+    let mut dossiers = Vec::new();
+    for i in 0..4 {
+        let (s, d) = app
+            .post(
+                "/api/v1/pickup-requests",
+                &w.operator,
+                &request_at(w.agency_id, i, 8 + 2 * i),
+            )
+            .await;
+        assert_eq!(s, 201, "{d}");
+        let pickup = task_of(&d, "pickup");
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/tasks/{pickup}/assign"),
+                &w.dispatcher,
+                &json!({"courier_id": a}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        dossiers.push((
+            d["tracking_code"].as_str().unwrap().to_owned(),
+            pickup,
+            task_of(&d, "dropoff"),
+        ));
+    }
+    // Both couriers work 07:30–17:00: the plan may use one of them or both.
+    let plan = plan_day(&app, &w.dispatcher, &day).await;
+    assert_eq!(plan["unassigned"], json!([]), "{plan}");
+    // Whoever holds the first pickup starts it.
+    let holder_of = |t: i64| {
+        plan["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["stops"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["task_id"] == t)
+            })
+            .unwrap()["courier_id"]
+            .as_i64()
+            .unwrap()
+    };
+    let first = dossiers[0].1;
+    let k1 = holder_of(first);
+    let token = if k1 == a {
+        w.courier.clone()
+    } else {
+        w.other_courier.clone()
+    };
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{first}/events"),
+            &token,
+            &json!({"type": "arrived", "at": crate::lifecycle::now()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let other = if k1 == a { bee } else { a };
+
+    // Move the third dossier to the other courier by hand.
+    let (_, moved_pickup, moved_dropoff) = dossiers[2].clone();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{moved_pickup}/assign"),
+            &w.dispatcher,
+            &json!({"courier_id": other}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    for k in [k1, other] {
+        let route = stored_route(&app, &w.dispatcher, k, &day).await;
+        assert_numbered(&route, k);
+    }
+    let theirs = stored_route(&app, &w.dispatcher, other, &day).await;
+    let ids: Vec<i64> = theirs.iter().map(|s| s.0).collect();
+    assert!(
+        ids.contains(&moved_pickup) && ids.contains(&moved_dropoff),
+        "{theirs:?}"
+    );
+    let pos = |t: i64| ids.iter().position(|x| *x == t).unwrap();
+    assert!(pos(moved_pickup) < pos(moved_dropoff), "{theirs:?}");
+    let mine = stored_route(&app, &w.dispatcher, k1, &day).await;
+    assert_eq!(mine[0].0, first, "the started stop stays first: {mine:?}");
+    assert!(!mine.iter().any(|s| s.0 == moved_pickup), "{mine:?}");
+
+    // Cancel the fourth dossier: its stops leave, the rest is renumbered.
+    let (code, p4, _) = dossiers[3].clone();
+    let k4 = if stored_route(&app, &w.dispatcher, k1, &day)
+        .await
+        .iter()
+        .any(|s| s.0 == p4)
+    {
+        k1
+    } else {
+        other
+    };
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/dossiers/{code}/cancel"),
+            &w.operator,
+            &json!({"reason": "Công dân tự nộp"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let route = stored_route(&app, &w.dispatcher, k4, &day).await;
+    assert_numbered(&route, k4);
+    assert!(!route.iter().any(|s| s.0 == p4), "{route:?}");
+
+    // New work given by hand joins the route with a number and an ETA at once.
+    let (s, d) = app
+        .post(
+            "/api/v1/pickup-requests",
+            &w.operator,
+            &request_at(w.agency_id, 7, 13),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let fresh = task_of(&d, "pickup");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{fresh}/assign"),
+            &w.dispatcher,
+            &json!({"courier_id": k1}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let route = stored_route(&app, &w.dispatcher, k1, &day).await;
+    assert_numbered(&route, k1);
+    assert_eq!(route[0].0, first, "{route:?}");
+    assert!(route.iter().any(|s| s.0 == fresh), "{route:?}");
 }
