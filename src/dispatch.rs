@@ -66,13 +66,16 @@ pub(crate) fn desk_hours_of<'a>(
         .collect())
 }
 
+/// A span of seconds from local midnight, `(from, to)`.
+pub(crate) type Span = (f64, f64);
+
 /// The window of a desk stop (drop-off, result collection) of `service` seconds: the
 /// task's own window, if any, within the agency's opening hours; and the lunch break.
 pub(crate) fn desk_window(
-    own: Option<(f64, f64)>,
+    own: Option<Span>,
     hours: Option<&AgencyHours>,
     service: f64,
-) -> (Option<(f64, f64)>, Option<(f64, f64)>) {
+) -> (Option<Span>, Option<Span>) {
     let Some(hours) = hours else {
         return (own, None);
     };

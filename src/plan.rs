@@ -93,6 +93,12 @@ fn courier_groups(couriers: &[CourierInfo]) -> Vec<Vec<usize>> {
 
 type Held = Vec<(tasks::Task, Option<i64>)>;
 
+/// A stored stop: task id, position on its courier's route (1..n), ETA.
+type Numbered = (i64, i32, NaiveDateTime);
+
+/// What one route's commit stored, and the dossiers it refused with the reason.
+type Stored = (Vec<Numbered>, Vec<(i64, String)>);
+
 /// Plans one post office's day and stores the plan.
 pub async fn plan(
     state: &AppState,
@@ -356,54 +362,51 @@ async fn plan_group(
         // 1..n in the order of this courier's route, each with its ETA on this route.
         let (stored, refused) = state
             .db
-            .write_retrying(
-                move |c| -> Result<(Vec<(i64, i32, NaiveDateTime)>, Vec<(i64, String)>), ApiError> {
-                    let mut refused: Vec<(i64, String)> = Vec::new();
-                    let mut stored: Vec<(i64, i32, NaiveDateTime)> = Vec::new();
-                    for (task_id, eta, _) in &to_store {
-                        // Under the dossier's lock (see `db`): the plan was made from a
-                        // snapshot, and a stop done or cancelled since is left alone.
-                        let (t, _) = actions::lock_task(c, *task_id)?;
-                        if refused.iter().any(|(d, _)| *d == t.dossier_id) {
-                            continue;
-                        }
-                        if !actions::is_open(&t) {
-                            refused.push((
-                                t.dossier_id,
-                                "Nhiệm vụ đã thay đổi trong lúc lập lộ trình".to_owned(),
-                            ));
-                            continue;
-                        }
-                        if t.courier_id != Some(courier)
-                            && (t.courier_id.is_none()
-                                || matches!(t.kind.as_str(), "pickup" | "collect"))
-                        {
-                            // A savepoint: a refusal undoes this stop only, and on
-                            // PostgreSQL leaves the transaction usable.
-                            let assigned = c.transaction(|c| {
-                                actions::assign(c, &who, *task_id, courier, false, limits)
-                            });
-                            match assigned {
-                                Ok(_) => {}
-                                Err(e) if e.retryable => return Err(e),
-                                Err(e) => {
-                                    refused.push((t.dossier_id, e.detail));
-                                    continue;
-                                }
-                            }
-                        } else if t.courier_id != Some(courier) {
-                            // Never move a stop of a dossier someone else carries.
-                            refused
-                                .push((t.dossier_id, "Hồ sơ đang do bưu tá khác giữ".to_owned()));
-                            continue;
-                        }
-                        let seq = stored.len() as i32 + 1;
-                        tasks::set_plan(c, *task_id, seq, *eta)?;
-                        stored.push((*task_id, seq, *eta));
+            .write_retrying(move |c| -> Result<Stored, ApiError> {
+                let mut refused: Vec<(i64, String)> = Vec::new();
+                let mut stored: Vec<Numbered> = Vec::new();
+                for (task_id, eta, _) in &to_store {
+                    // Under the dossier's lock (see `db`): the plan was made from a
+                    // snapshot, and a stop done or cancelled since is left alone.
+                    let (t, _) = actions::lock_task(c, *task_id)?;
+                    if refused.iter().any(|(d, _)| *d == t.dossier_id) {
+                        continue;
                     }
-                    Ok((stored, refused))
-                },
-            )
+                    if !actions::is_open(&t) {
+                        refused.push((
+                            t.dossier_id,
+                            "Nhiệm vụ đã thay đổi trong lúc lập lộ trình".to_owned(),
+                        ));
+                        continue;
+                    }
+                    if t.courier_id != Some(courier)
+                        && (t.courier_id.is_none()
+                            || matches!(t.kind.as_str(), "pickup" | "collect"))
+                    {
+                        // A savepoint: a refusal undoes this stop only, and on
+                        // PostgreSQL leaves the transaction usable.
+                        let assigned = c.transaction(|c| {
+                            actions::assign(c, &who, *task_id, courier, false, limits)
+                        });
+                        match assigned {
+                            Ok(_) => {}
+                            Err(e) if e.retryable => return Err(e),
+                            Err(e) => {
+                                refused.push((t.dossier_id, e.detail));
+                                continue;
+                            }
+                        }
+                    } else if t.courier_id != Some(courier) {
+                        // Never move a stop of a dossier someone else carries.
+                        refused.push((t.dossier_id, "Hồ sơ đang do bưu tá khác giữ".to_owned()));
+                        continue;
+                    }
+                    let seq = stored.len() as i32 + 1;
+                    tasks::set_plan(c, *task_id, seq, *eta)?;
+                    stored.push((*task_id, seq, *eta));
+                }
+                Ok((stored, refused))
+            })
             .await?;
         for (task_id, ..) in &planned {
             if stored.iter().any(|(t, ..)| t == task_id) {
