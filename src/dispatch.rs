@@ -226,8 +226,10 @@ pub(crate) fn time_secs(t: chrono::NaiveTime) -> f64 {
     f64::from(chrono::Timelike::num_seconds_from_midnight(&t))
 }
 
-/// A task as a stop of auto-assignment. A desk stop keeps within the agency's opening
-/// hours (insertion has no breaks: the lunch break is left to route planning).
+/// A task as a stop of insertion. A desk stop keeps within the agency's opening hours
+/// when `hours` are given (insertion has no breaks: the lunch break is left to the
+/// planner). Auto-assignment gives none: a dossier picked up late may be handed over on
+/// a later day, which the route plan decides.
 pub(crate) fn stop_of(
     t: &tasks::Task,
     location: usize,
@@ -294,14 +296,7 @@ pub async fn auto_assign(
         let stops: Vec<Stop> = k
             .open
             .iter()
-            .map(|t| {
-                stop_of(
-                    t,
-                    index_of(t.lat, t.lon, &mut points),
-                    date,
-                    snap.desk_hours.get(&t.dossier_id),
-                )
-            })
+            .map(|t| stop_of(t, index_of(t.lat, t.lon, &mut points), date, None))
             .collect();
         let picked_up = stops.iter().filter(|s| s.load < 0).count() as i32
             - stops.iter().filter(|s| s.load > 0).count() as i32;
@@ -338,20 +333,12 @@ pub async fn auto_assign(
                 );
                 (
                     a,
-                    Job::Pair(
-                        stop_of(a, ia, date, snap.desk_hours.get(&a.dossier_id)),
-                        stop_of(b, ib, date, snap.desk_hours.get(&b.dossier_id)),
-                    ),
+                    Job::Pair(stop_of(a, ia, date, None), stop_of(b, ib, date, None)),
                 )
             }
             (Some(a), None) | (None, Some(a)) => (
                 a,
-                Job::Single(stop_of(
-                    a,
-                    index_of(a.lat, a.lon, &mut points),
-                    date,
-                    snap.desk_hours.get(&a.dossier_id),
-                )),
+                Job::Single(stop_of(a, index_of(a.lat, a.lon, &mut points), date, None)),
             ),
             (None, None) => continue,
         };

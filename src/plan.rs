@@ -313,6 +313,44 @@ async fn plan_group(
         return Ok((Vec::new(), left));
     }
     let m = state.travel.matrix(&points).await;
+    // A pickup whose hand-over cannot be made before the agency closes (a late pickup
+    // window) is planned alone: the courier carries the dossier back to the post office
+    // and hands it over on a later day, whose plan keeps it with them.
+    let earliest = vehicles
+        .iter()
+        .map(|v| v.shift.0)
+        .fold(f64::INFINITY, f64::min);
+    let mut next_day: Vec<Value> = Vec::new();
+    for job in jobs.iter_mut() {
+        let JobKind::Pair { pickup, delivery } = &job.kind else {
+            continue;
+        };
+        // Only hand-overs at a desk (a delivery to a citizen keeps its own day).
+        let Some((_, desk_closes)) = delivery
+            .window
+            .filter(|_| delivery.service == DESK_SERVICE_S)
+        else {
+            continue;
+        };
+        if pickup.location == 0 && pickup.service == 0.0 {
+            continue; // already on board
+        }
+        let start = pickup.service_start(pickup.window.map_or(earliest, |w| w.0.max(earliest)));
+        let at_desk = start + pickup.service + m.durations_s[pickup.location][delivery.location];
+        if delivery.service_start(at_desk) <= desk_closes {
+            continue;
+        }
+        if let Some(t) = task_of.remove(&(job.id.clone(), StopPart::Delivery)) {
+            next_day.push(json!({"task_id": t,
+                "reason": "Cơ quan đã hết giờ làm việc: bưu tá giữ hồ sơ và giao vào ngày làm việc kế tiếp"}));
+        }
+        if let Some(t) = task_of.remove(&(job.id.clone(), StopPart::Pickup)) {
+            task_of.insert((job.id.clone(), StopPart::Single), t);
+        }
+        job.kind = JobKind::Single {
+            stop: pickup.clone(),
+        };
+    }
     let problem = Problem {
         matrix: Matrix {
             durations: m.durations_s,
@@ -340,6 +378,7 @@ async fn plan_group(
         .map(|(t, _)| (t.id, t.dossier_id))
         .collect();
     let mut left_out = bound_elsewhere;
+    left_out.extend(next_day);
     let mut routes = Vec::new();
     let mut stored_tasks: Vec<i64> = Vec::new();
     for route in &solution.routes {

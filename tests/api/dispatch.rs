@@ -336,6 +336,7 @@ crate::on_both_backends!(
     plan_numbers_each_route_and_keeps_carried_dossiers,
     plan_keeps_desk_stops_inside_agency_hours,
     routes_follow_reassignment_cancellation_and_new_work_at_once,
+    auto_assign_spreads_work_over_couriers_on_shift,
 );
 
 /// The dispatcher's plan of `day` (the plan must succeed).
@@ -1096,4 +1097,54 @@ async fn routes_follow_reassignment_cancellation_and_new_work_at_once(b: Backend
     assert_numbered(&route, k1);
     assert_eq!(route[0].0, first, "{route:?}");
     assert!(route.iter().any(|s| s.0 == fresh), "{route:?}");
+}
+
+/// Issue 13: auto-assignment spreads a day's work over the couriers on shift instead of
+/// piling it on one (12 dossiers, 3 couriers starting at the office: 12/0/0 before).
+async fn auto_assign_spreads_work_over_couriers_on_shift(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let admin = &w.admin;
+    let (s, _) = app.post("/api/v1/zones", admin, &json!({"name": "Cao Lãnh", "post_office_id": 1, "area": square((10.40, 10.52), (105.57, 105.69))})).await;
+    assert_eq!(s, 201);
+    let (_, u) = app.post("/api/v1/users", admin, &json!({"username": "buuta3", "password": "password-123", "full_name": "Bưu tá", "role": "courier", "post_office_id": 1})).await;
+    let (s, c) = app.post("/api/v1/couriers", admin, &json!({"user_id": u["id"], "post_office_id": 1, "capacity": 20, "shift_start": "07:30", "shift_end": "17:00"})).await;
+    assert_eq!(s, 201, "{c}");
+    for i in 0..12 {
+        let (s, d) = app
+            .post(
+                "/api/v1/pickup-requests",
+                &w.operator,
+                &request_at(w.agency_id, i, 8 + i % 6),
+            )
+            .await;
+        assert_eq!(s, 201, "{d}");
+    }
+    let day = window(1)["from"].as_str().unwrap()[..10].to_owned();
+    let (s, result) = app
+        .post(
+            "/api/v1/dispatch/auto-assign",
+            &w.dispatcher,
+            &json!({"date": day}),
+        )
+        .await;
+    assert_eq!(s, 200, "{result}");
+    assert_eq!(result["unassigned"], json!([]), "{result}");
+    let mut per: BTreeMap<i64, usize> = BTreeMap::new();
+    for k in [w.courier_id, w.courier_id + 1, c["id"].as_i64().unwrap()] {
+        per.insert(k, 0);
+    }
+    for a in result["assignments"].as_array().unwrap() {
+        *per.entry(a["courier_id"].as_i64().unwrap()).or_default() += 1;
+    }
+    let (max, min) = (*per.values().max().unwrap(), *per.values().min().unwrap());
+    eprintln!("auto-assign spread (tasks per courier): {per:?}, max/min {max}/{min}");
+    assert!(min > 0 && max <= 2 * min, "work piles up: {per:?}");
+    // Each courier's route is numbered and timed at once.
+    for k in per.keys() {
+        let route = stored_route(&app, &w.dispatcher, *k, &day).await;
+        assert_numbered(&route, *k);
+    }
 }
