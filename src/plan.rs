@@ -3,6 +3,16 @@
 //! [`crate::planner`]; stops already started stay as each route's fixed head. The
 //! answer is stored (assignments, sequence, ETA on each task) and becomes each
 //! courier's `GET /me/route`.
+//!
+//! - Each courier's stops are numbered 1..n in the order of that courier's route, with
+//!   ETAs from that route; open stops the plan does not place lose any older number.
+//! - What is left of a dossier a courier already carries (the drop-off after a pickup,
+//!   the delivery after a collection) stays on that courier's route.
+//! - Desk stops (drop-off, result collection) keep to the agency's opening hours and
+//!   avoid its lunch break; a late pickup whose hand-over cannot be made before closing
+//!   is planned alone, and the courier hands the dossier over on a later day.
+//! - Between plans, [`refresh_routes`] renumbers and re-times the routes a manual
+//!   reassignment, a cancellation or an auto-assignment changed.
 
 use crate::auth::AuthUser;
 use crate::clients::travel::Point;
