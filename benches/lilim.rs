@@ -66,6 +66,7 @@ fn read_instance(path: &Path) -> Result<Problem, String> {
         location: idx,
         window: Some((nodes[idx][4], nodes[idx][5])),
         service: nodes[idx][6],
+        closed: None,
     };
     let jobs = nodes
         .iter()

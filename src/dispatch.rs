@@ -5,8 +5,9 @@
 
 use crate::auth::AuthUser;
 use crate::clients::travel::Point;
-use crate::db::models::{couriers, positions, post_offices, tasks, zones};
+use crate::db::models::{agencies, couriers, dossiers, positions, post_offices, tasks, zones};
 use crate::db::now_utc;
+use crate::domain::agency_hours::AgencyHours;
 use crate::domain::dispatch::{apply, choose, CourierRoute, Job, NoFit, Stop};
 use crate::domain::shift::Shift;
 use crate::dossiers::actions;
@@ -15,7 +16,7 @@ use crate::state::AppState;
 use crate::timefmt::to_vn;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Seconds spent at a citizen's door.
 pub(crate) const DOOR_SERVICE_S: f64 = 300.0;
@@ -39,6 +40,51 @@ pub(crate) struct Snapshot {
     pub office: (f64, f64),
     pub couriers: Vec<CourierInfo>,
     pub unassigned: Vec<tasks::Task>,
+    /// Desk hours of each dossier's agency, by dossier id (agencies with hours only).
+    pub desk_hours: HashMap<i64, AgencyHours>,
+}
+
+/// The desk hours of the agencies of these tasks' dossiers, by dossier id.
+pub(crate) fn desk_hours_of<'a>(
+    c: &mut crate::db::DbConnection,
+    tasks: impl Iterator<Item = &'a tasks::Task>,
+) -> Result<HashMap<i64, AgencyHours>, ApiError> {
+    let mut ids: Vec<i64> = tasks.map(|t| t.dossier_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let of_dossier = dossiers::agencies_of(c, &ids)?;
+    let mut agency_ids: Vec<i64> = of_dossier.iter().map(|(_, a)| *a).collect();
+    agency_ids.sort_unstable();
+    agency_ids.dedup();
+    let hours: HashMap<i64, AgencyHours> = agencies::of_ids(c, &agency_ids)?
+        .iter()
+        .filter_map(|a| a.hours().map(|h| (a.id, h)))
+        .collect();
+    Ok(of_dossier
+        .into_iter()
+        .filter_map(|(d, a)| hours.get(&a).map(|h| (d, *h)))
+        .collect())
+}
+
+/// A span of seconds from local midnight, `(from, to)`.
+pub(crate) type Span = (f64, f64);
+
+/// The window of a desk stop (drop-off, result collection) of `service` seconds: the
+/// task's own window, if any, within the agency's opening hours; and the lunch break.
+pub(crate) fn desk_window(
+    own: Option<Span>,
+    hours: Option<&AgencyHours>,
+    service: f64,
+) -> (Option<Span>, Option<Span>) {
+    let Some(hours) = hours else {
+        return (own, None);
+    };
+    let (open, closed) = hours.desk_window(service);
+    let window = match own {
+        Some((from, to)) => (from.max(open.0), to.min(open.1)),
+        None => open,
+    };
+    (Some(window), closed)
 }
 
 /// Appends a point to the matrix's list and returns its index.
@@ -155,10 +201,17 @@ pub(crate) fn load_snapshot(
     };
     let unassigned = tasks::list(c, &filter)?;
     let unassigned = retain_due(c, unassigned, date)?;
+    let desk_hours = desk_hours_of(
+        c,
+        list.iter()
+            .flat_map(|k| k.open.iter())
+            .chain(unassigned.iter()),
+    )?;
     Ok(Snapshot {
         office: (office.lat, office.lon),
         couriers: list,
         unassigned,
+        desk_hours,
     })
 }
 
@@ -173,16 +226,31 @@ pub(crate) fn time_secs(t: chrono::NaiveTime) -> f64 {
     f64::from(chrono::Timelike::num_seconds_from_midnight(&t))
 }
 
-fn stop_of(t: &tasks::Task, location: usize, date: NaiveDate) -> Stop {
+/// A task as a stop of insertion. A desk stop keeps within the agency's opening hours
+/// when `hours` are given (insertion has no breaks: the lunch break is left to the
+/// planner). Auto-assignment gives none: a dossier picked up late may be handed over on
+/// a later day, which the route plan decides.
+pub(crate) fn stop_of(
+    t: &tasks::Task,
+    location: usize,
+    date: NaiveDate,
+    hours: Option<&AgencyHours>,
+) -> Stop {
     let door = matches!(t.kind.as_str(), "pickup" | "deliver");
-    let window = match (t.window_from, t.window_to) {
-        (Some(f), Some(to)) => (secs(date, f), secs(date, to)),
-        _ => (0.0, 2.0 * 86_400.0),
+    let service = if door { DOOR_SERVICE_S } else { DESK_SERVICE_S };
+    let own = match (t.window_from, t.window_to) {
+        (Some(f), Some(to)) => Some((secs(date, f), secs(date, to))),
+        _ => None,
+    };
+    let own = if door {
+        own
+    } else {
+        desk_window(own, hours, service).0
     };
     Stop {
         location,
-        window,
-        service: if door { DOOR_SERVICE_S } else { DESK_SERVICE_S },
+        window: own.unwrap_or((0.0, 2.0 * 86_400.0)),
+        service,
         load: if matches!(t.kind.as_str(), "pickup" | "collect") {
             1
         } else {
@@ -228,7 +296,7 @@ pub async fn auto_assign(
         let stops: Vec<Stop> = k
             .open
             .iter()
-            .map(|t| stop_of(t, index_of(t.lat, t.lon, &mut points), date))
+            .map(|t| stop_of(t, index_of(t.lat, t.lon, &mut points), date, None))
             .collect();
         let picked_up = stops.iter().filter(|s| s.load < 0).count() as i32
             - stops.iter().filter(|s| s.load > 0).count() as i32;
@@ -263,11 +331,14 @@ pub async fn auto_assign(
                     index_of(a.lat, a.lon, &mut points),
                     index_of(b.lat, b.lon, &mut points),
                 );
-                (a, Job::Pair(stop_of(a, ia, date), stop_of(b, ib, date)))
+                (
+                    a,
+                    Job::Pair(stop_of(a, ia, date, None), stop_of(b, ib, date, None)),
+                )
             }
             (Some(a), None) | (None, Some(a)) => (
                 a,
-                Job::Single(stop_of(a, index_of(a.lat, a.lon, &mut points), date)),
+                Job::Single(stop_of(a, index_of(a.lat, a.lon, &mut points), date, None)),
             ),
             (None, None) => continue,
         };
@@ -343,6 +414,16 @@ pub async fn auto_assign(
                 );
             }
         }
+    }
+    // The new stops take their place and ETA on each route at once.
+    let mut touched: Vec<i64> = assignments
+        .iter()
+        .filter_map(|a| a["courier_id"].as_i64())
+        .collect();
+    touched.sort_unstable();
+    touched.dedup();
+    if let Err(e) = crate::plan::refresh_routes(state, touched, date).await {
+        tracing::warn!(error = %e.detail, "routes not re-timed after auto-assignment");
     }
     Ok(json!({"assignments": assignments, "unassigned": unassigned}))
 }

@@ -575,9 +575,21 @@
     return { el, head, list, empty };
   }
 
+  /**
+   * Open stops on courier `id`'s route of the day as the server has them now: after a
+   * reassignment or a cancellation the stored plan's counts are out of date, the route
+   * is not (the server renumbers and re-times it at once).
+   */
+  function routeCount(id) {
+    const route = st.routes[id];
+    if (!route) return null;
+    return route.filter((s) => { const t = taskById(s.id); return t && t.courier_id === id; }).length;
+  }
+
   function fillCourierHead(sec, k, stops) {
     const pos = k && st.positions.find((p) => p.courier_id === k.id);
-    const plan = k && st.plan && st.plan.routes[k.id];
+    const planned = k && st.plan && st.plan.routes[k.id];
+    const plan = planned && Object.assign({}, planned, { stops: routeCount(k.id) ?? planned.stops });
     const open = stops.filter((t) => OPEN.includes(t.status)).length;
     const late = stops.filter((t) => { const r = riskOf(t); return r && r.level === 'late'; }).length;
     const risk = stops.filter((t) => { const r = riskOf(t); return r && r.level === 'risk'; }).length;
@@ -937,12 +949,14 @@
   function renderPlanSummary() {
     const box = st.els.planSummary;
     const p = st.plan;
-    const sig = JSON.stringify([p, st.couriers.map((k) => courierName(k)), st.tasks.length]);
+    const sig = JSON.stringify([p, st.couriers.map((k) => courierName(k)), st.tasks.length,
+      p && Object.keys(p.routes).map((id) => routeCount(Number(id)))]);
     if (box._sig === sig) return;
     box._sig = sig;
     if (!p) { box.hidden = true; box.replaceChildren(); return; }
     box.hidden = false;
     const ids = Object.keys(p.routes).map(Number).sort((a, b) => a - b);
+    const count = (id) => routeCount(id) ?? p.routes[id].stops;
     B.mount(box,
       h('div', { class: 'result-head' },
         h('h2', {}, `Tuyến đã lập lúc ${B.fmtTime(p.at)}`),
@@ -954,9 +968,9 @@
           return h('tr', { dataset: { planCourierId: String(id) } },
             h('td', {}, S('svg', { class: 'swatch', width: 12, height: 12, viewBox: '0 0 12 12', 'aria-hidden': 'true' },
               S('circle', { cx: 6, cy: 6, r: 6, fill: courierColor(id) })), ' ', courierName(courierById(id) || { id, user_id: -1 })),
-            h('td', {}, String(r.stops)), h('td', {}, B.km(r.distance_m)), h('td', {}, fmtDuration(r.duration_s)));
+            h('td', {}, String(count(id))), h('td', {}, B.km(r.distance_m)), h('td', {}, fmtDuration(r.duration_s)));
         })),
-        h('tfoot', {}, h('tr', {}, h('th', {}, 'Tổng'), h('th', {}, String(ids.reduce((s, id) => s + p.routes[id].stops, 0))),
+        h('tfoot', {}, h('tr', {}, h('th', {}, 'Tổng'), h('th', {}, String(ids.reduce((s, id) => s + count(id), 0))),
           h('th', {}, B.km(p.distance_m)), h('th', {}, fmtDuration(p.duration_s)))))),
       p.unassigned && p.unassigned.length ? [h('p', {}, `${p.unassigned.length} nhiệm vụ không xếp được vào tuyến:`), reasonList(p.unassigned)] : null);
   }

@@ -43,6 +43,10 @@ diesel::table! {
         lon -> Double,
         opening_hours -> Nullable<Text>,
         created_at -> Timestamp,
+        opens_at -> Nullable<Text>,
+        closes_at -> Nullable<Text>,
+        lunch_start -> Nullable<Text>,
+        lunch_end -> Nullable<Text>,
     }
 }
 

@@ -87,6 +87,10 @@ pub fn load(conn: &mut DbConnection, password_hash: &str) -> Result<bool, StoreE
             lon,
             opening_hours: Some("Thứ Hai–Thứ Sáu 7:30–11:30, 13:30–17:00".into()),
             created_at: now,
+            opens_at: Some("07:30".into()),
+            closes_at: Some("17:00".into()),
+            lunch_start: Some("11:30".into()),
+            lunch_end: Some("13:30".into()),
         }
     };
     let centre = agencies::insert(

@@ -8,6 +8,12 @@
 //! it. Ties go to the courier with fewer stops, then the lower id, so the same input
 //! always gives the same answer.
 //!
+//! Cheapest insertion alone piles work on one courier: a job next to an existing route
+//! costs less than the round trip of an idle courier, so every job after the first
+//! would join the first route. To spread the day over the couriers on shift, each stop
+//! already on a courier's route adds [`BALANCE_S_PER_STOP`] to the cost of giving them
+//! one more job: a busier courier gets it only when they save that much travel.
+//!
 //! Feasibility checks are O(1) per position from precomputed earliest starts and
 //! latest allowed starts (slack), so one job costs O(n²) per route of n stops.
 
@@ -247,29 +253,35 @@ pub fn best_insertion(route: &CourierRoute, job: &Job, t: &impl TravelTime) -> O
     best
 }
 
-/// The courier to give `job` to among `routes` (already filtered to the eligible).
+/// Seconds of travel a courier must save, per stop already on their route, to be
+/// given a job over a courier with fewer stops (5 minutes, a door stop's service time).
+pub const BALANCE_S_PER_STOP: f64 = 300.0;
+
+/// The courier to give `job` to among `routes` (already filtered to the eligible): the
+/// least added travel plus [`BALANCE_S_PER_STOP`] per stop already planned.
 pub fn choose(routes: &[CourierRoute], job: &Job, t: &impl TravelTime) -> Result<Insertion, NoFit> {
     if routes.is_empty() {
         return Err(NoFit::NoEligibleCourier);
     }
-    let mut best: Option<(Insertion, usize)> = None;
+    let mut best: Option<(Insertion, f64, usize)> = None;
     for r in routes {
         let Some(ins) = best_insertion(r, job, t) else {
             continue;
         };
+        let score = ins.added_secs + BALANCE_S_PER_STOP * r.stops.len() as f64;
         let better = match &best {
             None => true,
-            Some((b, stops)) => {
-                let by_cost = ins.added_secs < b.added_secs - 1e-6;
-                let tie = (ins.added_secs - b.added_secs).abs() <= 1e-6;
+            Some((b, best_score, stops)) => {
+                let by_cost = score < best_score - 1e-6;
+                let tie = (score - best_score).abs() <= 1e-6;
                 by_cost || (tie && (r.stops.len(), ins.courier_id) < (*stops, b.courier_id))
             }
         };
         if better {
-            best = Some((ins, r.stops.len()));
+            best = Some((ins, score, r.stops.len()));
         }
     }
-    best.map(|(i, _)| i).ok_or(NoFit::NoFeasiblePosition)
+    best.map(|(i, ..)| i).ok_or(NoFit::NoFeasiblePosition)
 }
 
 /// Applies an insertion to the route (so the next job sees it).
@@ -403,6 +415,39 @@ mod tests {
         let mut tight = route(1, vec![]);
         tight.end = (0, 10.0);
         assert_eq!(choose(&[tight], &job, &t), Err(NoFit::NoFeasiblePosition));
+    }
+
+    /// Tasks per courier after auto-assigning `jobs` pairs near the office to `couriers`
+    /// couriers who all start there: (max, min).
+    fn spread(couriers: i64, jobs: usize) -> (usize, usize) {
+        let t = line(20);
+        let mut routes: Vec<CourierRoute> = (1..=couriers).map(|id| route(id, vec![])).collect();
+        for i in 0..jobs {
+            let job = Job::Pair(stop(1 + i % 4, 1), stop(2, -1));
+            let ins = choose(&routes, &job, &t).unwrap();
+            let r = routes
+                .iter_mut()
+                .find(|r| r.courier_id == ins.courier_id)
+                .unwrap();
+            apply(r, &job, &ins);
+            assert!(feasible(r, &t));
+        }
+        let counts: Vec<usize> = routes.iter().map(|r| r.stops.len() / 2).collect();
+        (*counts.iter().max().unwrap(), *counts.iter().min().unwrap())
+    }
+
+    #[test]
+    fn work_spreads_over_couriers_on_shift() {
+        // Issue 13: twelve jobs, three idle couriers at the office: not 12/0/0.
+        assert_eq!(spread(3, 12), (4, 4));
+        assert_eq!(spread(2, 5), (3, 2));
+        // A far job still goes to the courier already near it when the saving is large.
+        let t = line(200);
+        let mut near = route(1, vec![stop(150, 1), stop(151, -1)]);
+        near.end = (0, 1e9);
+        let idle = route(2, vec![]);
+        let job = Job::Pair(stop(152, 1), stop(151, -1));
+        assert_eq!(choose(&[near, idle], &job, &t).unwrap().courier_id, 1);
     }
 
     #[test]

@@ -267,10 +267,18 @@ pub fn assign(
         task.attempts,
         actor.at,
     )?;
+    // A stop that changes hands leaves its old route: its number and ETA were that
+    // route's (the new route's follow, see `plan::refresh_routes`).
+    if task.courier_id != Some(courier.id) {
+        tasks::clear_plan(conn, task.id)?;
+    }
     for t in tasks::of_dossier(conn, d.id)? {
         if t.kind == partner(kind).as_str()
             && matches!(t.status.as_str(), "unassigned" | "assigned")
         {
+            if t.courier_id != Some(courier.id) {
+                tasks::clear_plan(conn, t.id)?;
+            }
             tasks::update_state(
                 conn,
                 t.id,

@@ -269,7 +269,13 @@ fn replay_route(
         }
 
         let arrival = time + problem.matrix.durations[location][spec.location];
-        let start = arrival.max(spec.window.map_or(arrival, |window| window.0));
+        let mut start = arrival.max(spec.window.map_or(arrival, |window| window.0));
+        // Service does not start during a break: arriving in it means waiting it out.
+        if let Some((from, to)) = spec.closed {
+            if start > from && start < to {
+                start = to;
+            }
+        }
         let departure = start + spec.service;
         distance += problem.matrix.distances[location][spec.location];
         if !(close(stop.arrival, arrival)

@@ -37,6 +37,8 @@ struct Node {
     location: usize,
     from: f64,
     to: f64,
+    /// A break when service may not start (see [`Stop::closed`]); `(INF, INF)` if none.
+    gap: (f64, f64),
     service: f64,
     /// Load change at the stop (pickups +, deliveries -).
     change: i32,
@@ -125,6 +127,7 @@ impl<'a> Improver<'a> {
             location: stop.location,
             from: stop.window.map_or(f64::NEG_INFINITY, |w| w.0),
             to: stop.window.map_or(f64::INFINITY, |w| w.1),
+            gap: stop.closed.unwrap_or((f64::INFINITY, f64::INFINITY)),
             service: stop.service,
             change,
             initial,
@@ -578,10 +581,14 @@ impl<'a> Improver<'a> {
                 }
             }
             let arrival = time + durations[loc][node.location];
-            if arrival > node.to + EPS {
+            let mut start = arrival.max(node.from);
+            if start > node.gap.0 && start < node.gap.1 {
+                start = node.gap.1;
+            }
+            if start > node.to + EPS {
                 return false;
             }
-            time = arrival.max(node.from) + node.service;
+            time = start + node.service;
             load += node.change;
             if load > spec.capacity {
                 return false;

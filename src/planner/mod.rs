@@ -40,6 +40,8 @@
 //!   is in that vehicle's fixed head.
 //! - Vehicles leave their start at `shift.0` and must be back at their end by `shift.1`.
 //!   Service must *start* inside the stop's window; waiting before the window is allowed.
+//!   A stop may also have a [`Stop::closed`] break inside its window (an agency's lunch):
+//!   service does not start during it; arriving in it means waiting until it ends.
 //! - Objective, lexicographic (the Li & Lim ranking): fewest unassigned jobs, then fewest
 //!   vehicles, then least total distance.
 //!
@@ -113,6 +115,22 @@ pub struct Stop {
     pub window: Option<(f64, f64)>,
     /// Service duration in seconds.
     pub service: f64,
+    /// A break `(from, to)` when service may not start, strictly between the two (e.g.
+    /// an agency's lunch, from its start less the service time to its end); a vehicle
+    /// arriving in it waits until `to`. `None`: no break.
+    pub closed: Option<(f64, f64)>,
+}
+
+impl Stop {
+    /// When service starts for a vehicle arriving at `arrival`: not before the window
+    /// opens, and not during the break.
+    pub fn service_start(&self, arrival: f64) -> f64 {
+        let start = self.window.map_or(arrival, |window| arrival.max(window.0));
+        match self.closed {
+            Some((from, to)) if start > from && start < to => to,
+            _ => start,
+        }
+    }
 }
 
 /// What a job asks for.
@@ -541,7 +559,7 @@ fn build_route(
     for &(job, part) in planned {
         let stop = part_stop(&problem.jobs[job], part).expect("solver parts match their jobs");
         let arrival = time + problem.matrix.durations[location][stop.location];
-        let start = arrival.max(stop.window.map_or(arrival, |window| window.0));
+        let start = stop.service_start(arrival);
         let departure = start + stop.service;
         distance += problem.matrix.distances[location][stop.location];
         stops.push(PlannedStop {
@@ -753,7 +771,7 @@ impl Head {
             };
             highest = highest.max(relative);
             let arrival = head.departure + problem.matrix.durations[head.location][stop.location];
-            let start = arrival.max(stop.window.map_or(arrival, |window| window.0));
+            let start = stop.service_start(arrival);
             let departure = start + stop.service;
             head.distance += problem.matrix.distances[head.location][stop.location];
             head.stops.push(PlannedStop {
@@ -808,7 +826,10 @@ fn validate(problem: &Problem) -> Result<(), PlanError> {
         }
         let window_ok = stop
             .window
-            .is_none_or(|(from, to)| from.is_finite() && to.is_finite());
+            .is_none_or(|(from, to)| from.is_finite() && to.is_finite())
+            && stop
+                .closed
+                .is_none_or(|(from, to)| from.is_finite() && to.is_finite() && from <= to);
         if !window_ok || !stop.service.is_finite() || stop.service < 0. {
             return invalid(format!(
                 "{owner}: window and service must be finite, service non-negative"

@@ -20,6 +20,7 @@ fn stop(location: usize) -> Stop {
         location,
         window: None,
         service: 0.,
+        closed: None,
     }
 }
 
@@ -102,6 +103,7 @@ fn waits_for_window_and_reports_eta() {
             location: 1,
             window: Some((50., 100.)),
             service: 5.,
+            closed: None,
         },
         delivery: stop(2),
     };
@@ -181,6 +183,7 @@ fn impossible_window_is_unassigned_with_reason() {
                 location: 4,
                 window: Some((0., 5.)),
                 service: 0.,
+                closed: None,
             },
             delivery: stop(1),
         },
@@ -193,6 +196,7 @@ fn impossible_window_is_unassigned_with_reason() {
                 location: 2,
                 window: Some((30., 20.)),
                 service: 0.,
+                closed: None,
             },
         },
         demand: 1,
@@ -280,6 +284,7 @@ fn checker_rejects_window_violation() {
             location: 3,
             window: Some((0., 25.)),
             service: 0.,
+            closed: None,
         },
         delivery: stop(4),
     };
@@ -348,6 +353,7 @@ fn mixed_problem() -> Problem {
             location,
             window: Some((from, from + 150. + next(200) as f64)),
             service: 5.,
+            closed: None,
         }
     };
     let mut jobs: Vec<Job> = (0..25)
@@ -368,6 +374,7 @@ fn mixed_problem() -> Problem {
                     location: 51 + idx,
                     window: None,
                     service: 3.,
+                    closed: None,
                 },
             },
             demand: if idx % 2 == 0 { 1 } else { -1 },
@@ -554,6 +561,7 @@ fn infeasible_planned_route_is_repaired_before_returning() {
             location: 2,
             window: Some((0., 15.)),
             service: 0.,
+            closed: None,
         },
     };
     let prepared = prepare(&problem).expect("valid");
@@ -584,4 +592,37 @@ fn infeasible_planned_route_is_repaired_before_returning() {
         keys(&solution.routes[0]),
         vec![("A", StopPart::Pickup), ("A", StopPart::Delivery)]
     );
+}
+
+/// Issue 13: an agency's lunch break is a gap in its window: service never starts in it,
+/// a vehicle arriving in it waits, and the checker refuses a route that starts in it.
+#[test]
+fn service_waits_out_a_break_in_the_window() {
+    let mut problem = two_pairs();
+    problem.jobs.truncate(1);
+    // Drop-off at x = 20 (arrival 20): open 0..500, closed from 15 to 60.
+    if let JobKind::Pair { delivery, .. } = &mut problem.jobs[0].kind {
+        delivery.window = Some((0., 500.));
+        delivery.closed = Some((15., 60.));
+        delivery.service = 5.;
+    }
+    let solution = solve(&problem, &settings()).expect("solves");
+    check(&problem, &solution).expect("feasible");
+    assert!(solution.unassigned.is_empty(), "{solution:?}");
+    let drop = &solution.routes[0].stops[1];
+    assert_eq!((drop.arrival, drop.start, drop.departure), (20., 60., 65.));
+
+    // A route that starts service during the break is refused by the checker.
+    let mut bad = solution.clone();
+    bad.routes[0].stops[1].start = 20.;
+    bad.routes[0].stops[1].departure = 25.;
+    let errors = format!("{:?}", check(&problem, &bad).unwrap_err());
+    assert!(errors.contains("the matrix gives 20/60/65"), "{errors}");
+
+    // A break that the shift cannot wait out leaves the job unassigned.
+    if let JobKind::Pair { delivery, .. } = &mut problem.jobs[0].kind {
+        delivery.closed = Some((15., 2000.));
+    }
+    let solution = solve(&problem, &settings()).expect("solves");
+    assert_eq!(solution.unassigned.len(), 1, "{solution:?}");
 }

@@ -230,6 +230,23 @@ fn build_single(
     let window = stop
         .window
         .map_or_else(TimeWindow::max, |(from, to)| TimeWindow::new(from, to));
+    // A break inside the window splits it in two.
+    let windows = match stop.closed {
+        Some((from, to)) => {
+            let mut parts = Vec::new();
+            if window.start <= from {
+                parts.push(TimeWindow::new(window.start, from.min(window.end)));
+            }
+            if to <= window.end {
+                parts.push(TimeWindow::new(to.max(window.start), window.end));
+            }
+            if parts.is_empty() {
+                parts.push(window);
+            }
+            parts
+        }
+        None => vec![window],
+    };
     SingleBuilder::default()
         .demand(demand)
         .dimension(|dimens| {
@@ -238,7 +255,7 @@ fn build_single(
         })
         .location(stop.location)?
         .duration(stop.service)?
-        .times(vec![window])?
+        .times(windows)?
         .build()
 }
 

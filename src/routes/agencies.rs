@@ -6,6 +6,7 @@ use super::places::PlaceBody;
 use crate::auth::{AuthUser, Role};
 use crate::db::models::agencies::{self, AgencyFilter, NewAgency};
 use crate::db::now_utc;
+use crate::domain::agency_hours::AgencyHours;
 use crate::domain::text::fold;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
@@ -35,6 +36,10 @@ struct CreateAgency {
     lon: f64,
     level: String,
     opening_hours: Option<String>,
+    opens_at: Option<String>,
+    closes_at: Option<String>,
+    lunch_start: Option<String>,
+    lunch_end: Option<String>,
 }
 
 async fn create(
@@ -64,6 +69,19 @@ async fn create(
         );
     }
     let opening_hours = check.opt_line("opening_hours", body.opening_hours.as_deref(), 200);
+    let hours = match AgencyHours::parse(
+        body.opens_at.as_deref(),
+        body.closes_at.as_deref(),
+        body.lunch_start.as_deref(),
+        body.lunch_end.as_deref(),
+    ) {
+        Ok(hours) => hours,
+        Err(e) => {
+            check.push(e.field, ErrorCode::ValidationFailed, e.message);
+            None
+        }
+    };
+    let hhmm = |t: chrono::NaiveTime| t.format("%H:%M").to_string();
     check.finish()?;
     idempotency::write(
         &state,
@@ -86,6 +104,10 @@ async fn create(
                     lon: place.lon,
                     opening_hours,
                     created_at: now_utc(),
+                    opens_at: hours.map(|h| hhmm(h.opens)),
+                    closes_at: hours.map(|h| hhmm(h.closes)),
+                    lunch_start: hours.and_then(|h| h.lunch).map(|l| hhmm(l.0)),
+                    lunch_end: hours.and_then(|h| h.lunch).map(|l| hhmm(l.1)),
                 },
             )?)
         },

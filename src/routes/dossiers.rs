@@ -180,10 +180,42 @@ async fn cancel(
     let reason = check.line("reason", &body.0.reason, 500);
     check.finish()?;
     let digest = body.digest().to_owned();
-    act(req, auth, state, code, digest, move |c, a, code, limits| {
-        actions::cancel(c, a, code, &reason, limits)
-    })
-    .await
+    // The couriers whose routes lose the dossier's stops, and the days, to re-time.
+    let key: String = (*code).clone();
+    let affected = state
+        .db
+        .read(
+            move |c| -> Result<Vec<(i64, chrono::NaiveDate)>, ApiError> {
+                let Some(d) = crate::db::models::dossiers::find_by_code(c, &key)? else {
+                    return Ok(Vec::new());
+                };
+                let all = crate::db::models::tasks::of_dossier(c, d.id)?;
+                Ok(all
+                    .iter()
+                    .filter(|t| actions::is_open(t))
+                    .filter_map(|t| t.courier_id.map(|k| (k, crate::plan::day_of(t, &all))))
+                    .collect())
+            },
+        )
+        .await?;
+    let res = act(
+        req,
+        auth,
+        state.clone(),
+        code,
+        digest,
+        move |c, a, code, limits| actions::cancel(c, a, code, &reason, limits),
+    )
+    .await?;
+    let mut affected = affected;
+    affected.sort_unstable();
+    affected.dedup();
+    for (courier, day) in affected {
+        if let Err(e) = crate::plan::refresh_routes(&state, vec![courier], day).await {
+            tracing::warn!(error = %e.detail, "route not re-timed after a cancellation");
+        }
+    }
+    Ok(res)
 }
 
 #[derive(Debug, Deserialize)]

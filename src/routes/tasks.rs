@@ -43,7 +43,20 @@ async fn assign(
     let limits = state.settings.attempt_limits();
     let who = auth.clone();
     let expect = super::if_match(&req);
-    idempotency::write(
+    // Whose route the task leaves, and its day, to re-time both routes after.
+    let before = state
+        .db
+        .read(
+            move |c| -> Result<Option<(Option<i64>, chrono::NaiveDate)>, ApiError> {
+                let Some(t) = tasks::find(c, task_id)? else {
+                    return Ok(None);
+                };
+                let siblings = tasks::of_dossier(c, t.dossier_id)?;
+                Ok(Some((t.courier_id, crate::plan::day_of(&t, &siblings))))
+            },
+        )
+        .await?;
+    let res = idempotency::write(
         &state,
         &auth,
         &req,
@@ -57,7 +70,14 @@ async fn assign(
             task_and_dossier(c, task_id, dossier_id, who.role)
         },
     )
-    .await
+    .await?;
+    if let Some((old, day)) = before {
+        let couriers = old.into_iter().chain([courier_id]).collect();
+        if let Err(e) = crate::plan::refresh_routes(&state, couriers, day).await {
+            tracing::warn!(error = %e.detail, "routes not re-timed after a reassignment");
+        }
+    }
+    Ok(res)
 }
 
 fn task_and_dossier(

@@ -24,6 +24,25 @@ pub struct Agency {
     pub opening_hours: Option<String>,
     #[serde(serialize_with = "crate::timefmt::ser")]
     pub created_at: NaiveDateTime,
+    /// Desk hours as `HH:MM` (see [`crate::domain::agency_hours`]), all optional.
+    pub opens_at: Option<String>,
+    pub closes_at: Option<String>,
+    pub lunch_start: Option<String>,
+    pub lunch_end: Option<String>,
+}
+
+impl Agency {
+    /// The desk hours, when the agency has them.
+    pub fn hours(&self) -> Option<crate::domain::agency_hours::AgencyHours> {
+        crate::domain::agency_hours::AgencyHours::parse(
+            self.opens_at.as_deref(),
+            self.closes_at.as_deref(),
+            self.lunch_start.as_deref(),
+            self.lunch_end.as_deref(),
+        )
+        .ok()
+        .flatten()
+    }
 }
 
 /// A validated agency to insert.
@@ -40,6 +59,10 @@ pub struct NewAgency {
     pub lon: f64,
     pub opening_hours: Option<String>,
     pub created_at: NaiveDateTime,
+    pub opens_at: Option<String>,
+    pub closes_at: Option<String>,
+    pub lunch_start: Option<String>,
+    pub lunch_end: Option<String>,
 }
 
 /// Filters of the agency list.
@@ -68,6 +91,17 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Agency>, StoreErr
         .select(Agency::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The agencies with these ids (one query).
+pub fn of_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Agency>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(agencies::table
+        .filter(agencies::id.eq_any(ids))
+        .select(Agency::as_select())
+        .load(conn)?)
 }
 
 /// A page of agencies in id order.

@@ -111,6 +111,17 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Dossier>, StoreEr
 }
 
 /// One dossier by tracking code.
+/// The agency of each of these dossiers, as (dossier id, agency id) (one query).
+pub fn agencies_of(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(dossiers::table
+        .filter(dossiers::id.eq_any(ids))
+        .select((dossiers::id, dossiers::agency_id))
+        .load(conn)?)
+}
+
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Dossier>, StoreError> {
     Ok(dossiers::table
         .filter(dossiers::tracking_code.eq(code))

@@ -181,3 +181,15 @@ pub fn set_plan(
         .execute(conn)?;
     Ok(())
 }
+
+/// Takes a task out of any plan: no position, no ETA.
+pub fn clear_plan(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {
+    crate::db::changes::touch(crate::db::changes::Key::Task(id));
+    diesel::update(tasks::table.find(id))
+        .set((
+            tasks::seq.eq(None::<i32>),
+            tasks::eta.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
