@@ -276,3 +276,47 @@ async fn cors_is_closed_and_pages_carry_security_headers() {
         assert_eq!(headers["x-content-type-options"], "nosniff");
     }
 }
+
+/// An unknown address answers a Vietnamese 404 page to a browser and problem+json to
+/// API clients (and to any path under `/api/`); browsers find a favicon.
+#[tokio::test]
+async fn unknown_urls_answer_a_page_to_browsers_and_problems_to_clients() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let get = |path: &str, accept: Option<&str>| {
+        let mut req = app.client.get(format!("{}{path}", app.base));
+        if let Some(a) = accept {
+            req = req.header("Accept", a);
+        }
+        req.send()
+    };
+    let res = get("/khong-co-trang-nay", Some(browser_accept))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let ctype = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(ctype.starts_with("text/html"), "{ctype}");
+    assert!(res.headers().contains_key("content-security-policy"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Không tìm thấy trang"), "{html}");
+    assert!(html.contains("href=\"/track\""), "{html}");
+    for (path, accept) in [
+        ("/khong-co-trang-nay", None),
+        ("/khong-co-trang-nay", Some("application/json")),
+        ("/api/v1/khong-co", Some(browser_accept)),
+    ] {
+        let res = get(path, accept).await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{path} {accept:?}"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "not_found", "{body}");
+    }
+    let res = get("/favicon.ico", None).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert!(res.text().await.unwrap().starts_with("<svg"));
+}
