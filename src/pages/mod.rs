@@ -3,6 +3,7 @@
 //! compiled into the binary; nothing loads from another host.
 
 pub mod assets;
+pub mod markdown;
 pub mod track;
 
 use crate::routing::Routes;
