@@ -608,16 +608,15 @@ async fn operator_finds_reschedules_and_cancels() {
     b.size(DESKTOP.0, DESKTOP.1).await;
     b.login(&app.base, "/operator", "tongdai").await;
     // By phone: the citizen's dossiers (one opens at once, several are listed).
-    b.fill("#find-q", &phone).await;
-    b.click("#find-go").await;
+    b.fill("#find-q", &format!("{phone}\u{E007}")).await;
     b.until(
         "found by phone",
         &format!("document.querySelector('#found[data-tracking-code=\"{code}\"]') || document.querySelector('#find-result [data-tracking-code=\"{code}\"]')"),
     )
     .await;
     // By code, spaces and lower case allowed.
-    b.fill("#find-q", &code.to_lowercase()).await;
-    b.click("#find-go").await;
+    b.fill("#find-q", &format!("{}\u{E007}", code.to_lowercase()))
+        .await;
     b.wait(&format!("#found[data-tracking-code='{code}']"))
         .await;
     let failure = b.wait("#found-failure").await.text().await.unwrap();
@@ -653,8 +652,8 @@ async fn operator_finds_reschedules_and_cancels() {
         false
     );
     // Cancel another one: a reason, then a second press.
-    b.fill("#find-q", &other).await;
-    b.click("#find-go").await;
+    b.js("window.scrollTo(0, 0); return true;").await;
+    b.fill("#find-q", &format!("{other}\u{E007}")).await;
     b.wait(&format!("#found[data-tracking-code='{other}']"))
         .await;
     b.fill("#cancel-reason", "Người dân đã tự nộp hồ sơ").await;
