@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod markdown;
+pub mod reference;
 pub mod track;
 
 use crate::routing::Routes;
