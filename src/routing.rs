@@ -121,7 +121,22 @@ fn method_not_allowed(allow: &str) -> HttpResponse {
     res
 }
 
-/// Fallback for unknown paths: 404 problem+json.
-pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ErrorCode::NotFound, "Không có đường dẫn này"))
+/// Fallback for unknown paths: a Vietnamese page for a browser (it asks for HTML and
+/// the path is not under `/api/`), 404 problem+json for everyone else.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let state = req.app_data::<web::Data<crate::state::AppState>>();
+    match state {
+        Some(state) if wants_html(&req) => crate::pages::not_found(state),
+        _ => ApiError::new(ErrorCode::NotFound, "Không có đường dẫn này").error_response(),
+    }
+}
+
+/// A browser navigating to a page, not an API client: `Accept` names `text/html`.
+fn wants_html(req: &HttpRequest) -> bool {
+    !req.path().starts_with("/api/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
 }

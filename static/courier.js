@@ -151,6 +151,8 @@
     timers: [],
     watchId: null,
     listScroll: 0,
+    failures: {}, // task id → {at, window_from}: attempts this phone saw fail, to tell a new booking apart
+    receipt: null, // the pickup just recorded, shown to the citizen before the next stop
   };
   const uid = () => (S.me ? S.me.id : 0);
 
@@ -229,7 +231,21 @@
       pending.push(r);
       status = localNext(status, r.type);
     }
-    return { stop, status, pending, conflict, held };
+    // The server puts a failed stop back on the same courier for the next try; until a
+    // new time is booked (its window moves) it waits, and says so.
+    const seen = S.failures[stop.id];
+    const rebooked = !!seen && !!stop.window && stop.window.from !== seen.window_from;
+    const waiting = status === 'failed' || (status === 'assigned' && stop.attempts > 0 && !rebooked);
+    return { stop, status, pending, conflict, held, waiting, rebooked: rebooked && status === 'assigned' };
+  }
+
+  /** A drop-off whose pickup on the same route failed has nothing to carry: off the list. */
+  function visibleStops(stops) {
+    const waitingPickups = new Set(stops.filter((s) => s.kind === 'pickup' && effective(s).waiting).map((s) => s.tracking_code));
+    return {
+      shown: stops.filter((s) => !(s.kind === 'dropoff' && waitingPickups.has(s.tracking_code))),
+      hidden: stops.filter((s) => s.kind === 'dropoff' && waitingPickups.has(s.tracking_code)).length,
+    };
   }
 
   /** The dossier status after this phone's unsent actions on any of its stops. */
@@ -263,10 +279,11 @@
   async function loadLocal() {
     await recoverJournal().catch(quiet);
     const id = uid();
-    const [today, next, ref, dossiers, done, gps] = await Promise.all([
+    const [today, next, ref, dossiers, done, gps, failures] = await Promise.all([
       store.get(`route:${id}:${B.today()}`), store.get(`route:${id}:${tomorrow()}`), store.get(`ref:${id}`),
-      store.get(`dossiers:${id}`), store.get(`done:${id}`), store.get(`gps:${id}`), loadOutbox(),
+      store.get(`dossiers:${id}`), store.get(`done:${id}`), store.get(`gps:${id}`), store.get(`failures:${id}`), loadOutbox(),
     ]);
+    if (failures) S.failures = failures;
     if (today) S.routes[B.today()] = today;
     if (next) S.routes[tomorrow()] = next;
     if (ref) S.ref = ref;
@@ -281,6 +298,7 @@
   const saveRoute = (date) => store.set(`route:${uid()}:${date}`, S.routes[date]).catch(() => {});
   const saveDossiers = () => store.set(`dossiers:${uid()}`, S.dossiers).catch(() => {});
   const saveDone = () => store.set(`done:${uid()}`, S.done).catch(() => {});
+  const saveFailures = () => store.set(`failures:${uid()}`, S.failures).catch(() => {});
   let gpsSaveTimer = null;
   const saveGps = () => {
     clearTimeout(gpsSaveTimer);
@@ -521,6 +539,10 @@
         if (retryable(e)) {
           noteNetwork(e);
           if (!e.offline && e.status) S.netError = `Máy chủ chưa nhận (${e.status}), sẽ gửi lại sau`;
+          if (S.warnIfUnsent) {
+            S.warnIfUnsent = false;
+            B.toast('Chưa gửi được lên máy chủ: thao tác vẫn lưu trên máy, sẽ tự gửi khi có mạng.', 'warn');
+          }
           break; // strictly in order: nothing after it goes first
         }
         rec.state = 'conflict';
@@ -539,6 +561,7 @@
         break;
       }
       noteOnline();
+      S.warnIfUnsent = false;
       await store.del(rec.seq);
       S.outbox = S.outbox.filter((r) => r.seq !== rec.seq);
       applyAnswer(rec, res);
@@ -801,6 +824,7 @@
 
   function renderView() {
     if (!els || !S.me) return;
+    if (S.receipt) { renderReceipt(); return; }
     const id = currentStopId();
     if (id !== null) renderDetail(id);
     else renderList();
@@ -813,8 +837,15 @@
 
   function statusBadges(ev) {
     const out = [];
-    const label = B.TASK_STATUS[ev.status] || ev.status;
-    out.push(h('span', { class: ['badge', 'status', STATUS_BADGE[ev.status]], dataset: { status: ev.status } }, label));
+    if (ev.waiting) {
+      const n = Math.max(ev.stop.attempts || 0, 1);
+      out.push(h('span', { class: 'badge status bad', dataset: { status: 'failed' } }, `Không thành công${n > 1 ? ` (${n} lần)` : ''} · chờ hẹn lại`));
+    } else if (ev.rebooked) {
+      out.push(h('span', { class: 'badge status info', dataset: { status: 'rebooked' } }, 'Đã hẹn lại'));
+    } else {
+      const label = B.TASK_STATUS[ev.status] || ev.status;
+      out.push(h('span', { class: ['badge', 'status', STATUS_BADGE[ev.status]], dataset: { status: ev.status } }, label));
+    }
     if (ev.pending.length) out.push(h('span', { class: 'badge pending', title: 'Đã lưu trên máy, chưa gửi lên máy chủ' }, ev.held ? 'chờ gửi (đang giữ)' : 'chờ gửi'));
     if (ev.conflict.length) out.push(h('span', { class: 'badge bad conflict' }, 'xung đột'));
     return out;
@@ -823,7 +854,7 @@
   function renderList() {
     const date = S.date;
     const route = S.routes[date];
-    const stops = (route && route.stops) || [];
+    const { shown: stops, hidden: hiddenDropoffs } = visibleStops((route && route.stops) || []);
     const today = B.today();
     const next = tomorrow();
     const dayBtn = (d, label) => h('button', {
@@ -854,7 +885,7 @@
       const dist = [];
       if (legs[i].leg !== null) dist.push(h('span', { class: 'leg' }, `${B.km(legs[i].leg)} từ ${legs[i].from}`));
       if (fix && hasPoint(s)) dist.push(h('span', { class: 'from-me' }, `cách bạn ${B.km(haversine(fix, s))}`));
-      return h('li', { class: ['stop', `kind-${s.kind}`, `st-${ev.status}`], dataset: { taskId: s.id, status: ev.status, kind: s.kind } },
+      return h('li', { class: ['stop', `kind-${s.kind}`, `st-${ev.waiting ? 'failed' : ev.status}`], dataset: { taskId: s.id, status: ev.waiting ? 'failed' : ev.status, kind: s.kind } },
         h('a', {
           class: 'stop-link', href: `#/stop/${s.id}`,
           'aria-label': [`Điểm ${i + 1}: ${B.TASK_KIND[s.kind] || s.kind}`, who, agency ? agency.address : addressText(s),
@@ -887,6 +918,7 @@
         h('button', { type: 'button', class: 'reload', 'aria-label': 'Tải lại tuyến', onclick: () => { refreshRoute(S.date); loadRef(); } }, '↻')),
       h('h1', { class: 'route-title' }, `Tuyến ngày ${dayLabel(date)}`),
       summary ? h('p', { class: 'route-summary', id: 'route-summary' }, summary) : null,
+      hiddenDropoffs ? h('p', { class: 'hint', id: 'hidden-dropoffs' }, `${hiddenDropoffs} điểm nộp cơ quan tạm ẩn: chưa lấy được hồ sơ.`) : null,
       empty,
       stops.length ? h('ol', { class: 'stops', id: 'stops' }, items) : null,
       doneToday.length ? h('details', { class: 'done-list', open: doneOpen },
@@ -962,6 +994,9 @@
     if (info && info.procedure_code) fact('Thủ tục', S.ref.procedures[info.procedure_code] || info.procedure_code);
     if (stop.kind === 'pickup' && info && info.fees) fact('Phí cần thu', B.money(info.fees.total_vnd), h('div', { class: 'muted small-text' }, `cước ${B.money(info.fees.postal_fee_vnd)} + lệ phí ${B.money(info.fees.agency_fee_vnd)}`));
     if (stop.attempts) fact('Lần thất bại trước', String(stop.attempts));
+    const waitNote = ev.waiting && !ev.pending.length
+      ? h('p', { class: 'notice warn', id: 'failed-note' }, 'Lần trước không thành công. Tổng đài sẽ hẹn lại với người dân; chỉ làm lại khi có giờ hẹn mới hoặc người dân gọi lại.')
+      : null;
     fact('Trạng thái hồ sơ', B.statusLabel(dossierStatus(stop)));
 
     const docs = stop.required_documents || [];
@@ -987,6 +1022,7 @@
       h('h1', {}, `${B.TASK_KIND[stop.kind] || stop.kind} · `, h('span', { class: 'code' }, stop.tracking_code)),
       h('div', { class: 'detail-status' }, statusBadges(ev)),
       top,
+      waitNote,
       h('section', { class: 'stop-actions', 'aria-label': 'Thao tác' }, actionArea,
         h('div', { id: 'form-slot' })),
       mapLinks(stop),
@@ -1000,6 +1036,28 @@
     } else {
       S.form = null;
     }
+  }
+
+  /** After a pickup: what the courier took, to show (or read) to the citizen at the door. */
+  function renderReceipt() {
+    const r = S.receipt;
+    if (!r) return;
+    const unsent = recordsOf(r.task_id).some((x) => x.type === 'picked_up' && x.state !== 'conflict');
+    mountIfChanged(els.view, h('article', { class: 'receipt', id: 'pickup-receipt', dataset: { trackingCode: r.code } },
+      h('h1', {}, 'Biên nhận lấy hồ sơ'),
+      unsent ? h('span', { class: 'badge pending' }, 'chờ gửi') : h('span', { class: 'badge ok' }, 'Đã gửi lên máy chủ'),
+      h('p', {}, 'Cho người dân xem màn hình này (hoặc đọc to) trước khi đi.'),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Mã tra cứu'), h('dd', { class: 'code receipt-code' }, r.code),
+        h('dt', {}, 'Người gửi'), h('dd', {}, r.name),
+        h('dt', {}, 'Lúc'), h('dd', {}, B.fmtDateTime(r.at)),
+        h('dt', {}, 'Số niêm phong'), h('dd', { id: 'receipt-seal' }, r.seal),
+        h('dt', {}, 'Đã thu'), h('dd', { id: 'receipt-fees' }, r.fees !== undefined ? B.money(r.fees) : '—')),
+      h('h2', {}, `Giấy tờ đã nhận (${r.docs.length})`),
+      h('ul', { class: 'doc-list', id: 'receipt-docs' }, r.docs.map((d) => h('li', {}, d))),
+      r.missing.length ? h('p', { class: 'notice warn' }, `Còn thiếu, người dân cần bổ sung: ${r.missing.join('; ')}`) : null,
+      h('p', { class: 'hint' }, `Người dân tra cứu tại trang /track bằng mã ${r.code}; tin nhắn xác nhận được gửi khi máy chủ nhận.`),
+      h('button', { type: 'button', class: 'primary big', id: 'receipt-done', onclick: () => { S.receipt = null; goList(); } }, 'Xong, sang điểm tiếp')));
   }
 
   /** Back to the list: the browser's back when the stop was opened from it. */
@@ -1345,12 +1403,27 @@
         for (const step of collect) step(body, form);
         const fields = {};
         for (const k of ['note', 'reason', 'proof']) if (body[k] !== undefined) fields[k] = body[k];
+        S.warnIfUnsent = true;
         record(stop, type, fields, tappedAt);
         S.form = null;
-        const sent = navigator.onLine ? 'đang gửi…' : 'sẽ tự gửi khi có mạng.';
-        B.toast(`Đã lưu “${ACTION[type]}” trên máy, ${sent}`, 'ok');
+        if (type === 'failed') {
+          S.failures[stop.id] = { at: tappedAt.toISOString(), window_from: stop.window ? stop.window.from : null };
+          saveFailures();
+        }
+        // Kept on the phone only is not a success yet: say so in the warning colour.
+        const offline = !navigator.onLine || !!S.netError;
+        const sent = offline ? 'chưa gửi được — sẽ tự gửi khi có mạng.' : 'đang gửi…';
+        B.toast(`Đã lưu “${ACTION[type]}” trên máy, ${sent}`, offline ? 'warn' : 'ok');
         if (type === 'arrived') {
           renderView();
+        } else if (type === 'picked_up') {
+          const p = fields.proof || {};
+          S.receipt = {
+            task_id: stop.id, code: stop.tracking_code, name: stop.citizen_name || stop.citizen_first_name || '',
+            docs: p.checked_documents || [], missing: p.incomplete ? (stop.required_documents || []).filter((d) => !(p.checked_documents || []).includes(d)) : [],
+            seal: p.seal_number || '', fees: p.fees_collected_vnd, at: tappedAt.toISOString(),
+          };
+          renderReceipt();
         } else {
           goList();
         }

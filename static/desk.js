@@ -15,11 +15,13 @@
 //             #check-all-docs; #agency-dossier-code; #appointment-date; button#receive
 //   Supplement: form#supplement-form; #supplement-reason; #missing-docs input[name=missing-docs];
 //             #missing-other (extra documents, one per line); button#supplement
-//   Result:   form#result-form; input[name=outcome] (#outcome-approved / #outcome-rejected); #result-note; button#result-ready
+//   Result:   form#result-form; input[name=outcome] (#outcome-approved / #outcome-rejected); #result-note; button#result-ready,
+//             then #result-confirm (what will be recorded) with button#confirm-result-ready / #cancel-result-ready
 //   Counter:  button#handed-over-at-counter
 //   .field-error next to [data-field="agency_dossier_code" | "appointment_date" | "checked_documents" |
 //             "reason" | "missing_documents" | "outcome" | "note"]
-//   #incoming-list li[data-tracking-code] button     dossiers on their way to / being processed at this agency
+//   #with-courier-list li[data-tracking-code] button dossiers still with a courier (picked up, in transit)
+//   #incoming-list li[data-tracking-code] button     dossiers at this desk (lodged, supplement asked, return-only)
 //   #results-list li[data-tracking-code] button      results waiting (result_ready)
 //   #lists-refresh                                   reloads both lists
 (function () {
@@ -28,7 +30,8 @@
   const B = window.Buuta;
   const h = B.h;
 
-  const INCOMING = ['picked_up', 'in_transit', 'at_agency', 'supplement_required'];
+  const WITH_COURIER = ['picked_up', 'in_transit'];
+  const AT_DESK = ['at_agency', 'supplement_required'];
   const ORDER = { picked_up: 1, in_transit: 2, requested: 3, at_agency: 4, supplement_required: 5 };
   const EVENT_LABEL = {
     assigned: 'Phân công bưu tá', unassigned: 'Bỏ phân công', arrived: 'Bưu tá đã đến nơi', picked_up: 'Bưu tá đã lấy hồ sơ',
@@ -135,6 +138,8 @@
       ui.scanError);
     ui.dossier = h('section', { id: 'dossier', class: 'dossier', 'aria-live': 'polite', hidden: true });
     ui.placeholder = h('p', { class: 'card desk-empty', id: 'desk-empty' }, 'Quét mã vạch trên phong bì hồ sơ, hoặc chọn một hồ sơ trong danh sách.');
+    ui.withCourier = h('ul', { id: 'with-courier-list', class: 'list desk-list' });
+    ui.withCourierCount = h('span', { class: 'badge pending', id: 'with-courier-count' }, '…');
     ui.incoming = h('ul', { id: 'incoming-list', class: 'list desk-list' });
     ui.results = h('ul', { id: 'results-list', class: 'list desk-list' });
     ui.incomingCount = h('span', { class: 'badge info', id: 'incoming-count' }, '…');
@@ -146,10 +151,14 @@
         h('button', { type: 'button', class: 'link', id: 'lists-refresh', onclick: loadLists }, 'Làm mới')),
       ui.agencyName,
       h('section', { class: 'card', 'aria-labelledby': 'h-incoming' },
-        h('h3', { id: 'h-incoming' }, 'Đang đến và đang xử lý ', ui.incomingCount), ui.incoming),
+        h('h3', { id: 'h-incoming' }, 'Tại quầy, đang xử lý ', ui.incomingCount), ui.incoming),
+      h('section', { class: 'card', 'aria-labelledby': 'h-with-courier' },
+        h('h3', { id: 'h-with-courier' }, 'Bưu tá đang mang đến ', ui.withCourierCount),
+        h('p', { class: 'hint' }, 'Chưa tới quầy: tiếp nhận khi bưu tá nộp.'), ui.withCourier),
       h('section', { class: 'card', 'aria-labelledby': 'h-results' },
         h('h3', { id: 'h-results' }, 'Kết quả chờ trả ', ui.resultsCount), ui.results));
-    B.mount(B.app(), h('div', { class: 'desk-layout' }, h('div', { class: 'desk-main' }, ui.scanForm, ui.placeholder, ui.dossier), lists));
+    ui.layout = h('div', { class: 'desk-layout idle' }, h('div', { class: 'desk-main' }, ui.scanForm, ui.placeholder, ui.dossier), lists);
+    B.mount(B.app(), ui.layout);
     if (me.agency_id) agency(me.agency_id).then((a) => { ui.agencyName.textContent = a.name; }).catch(() => {});
     else ui.agencyName.textContent = me.role === 'admin' ? 'Quản trị: xem mọi cơ quan; thao tác cần tài khoản cán bộ một cửa.' : 'Tài khoản chưa gắn với cơ quan nào.';
     B.api('GET', '/api/v1/holidays').then((rows) => { cache.holidays = new Set(rows.map((x) => x.date)); }).catch(() => {});
@@ -261,6 +270,7 @@
         h('div', { class: 'card' }, h('h3', {}, 'Diễn biến'), timeline)));
     ui.dossier.hidden = false;
     ui.placeholder.hidden = true;
+    ui.layout.classList.remove('idle');
     ui.dossier.dataset.trackingCode = d.tracking_code;
     ui.dossier.dataset.status = d.status;
   }
@@ -383,16 +393,43 @@
     const radio = (v, label) => h('label', { class: 'check', for: `outcome-${v}` },
       h('input', { type: 'radio', id: `outcome-${v}`, name: 'outcome', value: v, checked: v === 'approved', dataset: v === 'approved' ? { field: 'outcome' } : {} }), label);
     const note = h('textarea', { id: 'result-note', name: 'note', rows: '2', maxlength: '500', dataset: { field: 'note' } });
+    const confirmBox = h('div', { id: 'result-confirm', class: 'confirm-box', hidden: true, role: 'alertdialog', 'aria-labelledby': 'result-confirm-title' });
+    const submitBtn = () => B.$('#result-ready', form);
+    const closeConfirm = () => { confirmBox.hidden = true; confirmBox.replaceChildren(); submitBtn().hidden = false; };
     const form = h('form', { id: 'result-form', class: 'action-form', novalidate: true, onsubmit: (e) => {
       e.preventDefault();
       const outcome = (B.$('input[name=outcome]:checked', form) || {}).value;
-      act(form, 'result-ready', { outcome, note: note.value.trim() || undefined }, `Đã báo có kết quả ${d.tracking_code}`);
+      if (outcome === 'rejected' && !note.value.trim()) {
+        B.showFieldErrors(form, { problem: { errors: [{ field: 'note', message: 'Từ chối giải quyết: ghi lý do để người dân biết' }] } });
+        return;
+      }
+      B.clearFieldErrors(form);
+      // Say what will be recorded (and texted to the citizen) before it is.
+      const refused = outcome === 'rejected';
+      B.mount(confirmBox,
+        h('p', { id: 'result-confirm-title' }, h('strong', {}, refused ? 'Xác nhận TỪ CHỐI giải quyết' : 'Xác nhận đã có kết quả (chấp thuận)'),
+          ` cho hồ sơ ${d.tracking_code} của ${d.citizen.full_name}?`),
+        refused ? h('p', {}, `Lý do: ${note.value.trim()}`) : null,
+        h('p', { class: 'hint' }, `Người dân sẽ nhận tin nhắn báo kết quả; ${resultGoesHome(d) ? 'bưu tá sẽ đến nhận kết quả để giao tận nhà' : 'người dân đến quầy nhận kết quả'}. Không hoàn tác được.`),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', id: 'confirm-result-ready', class: refused ? 'danger-solid' : 'primary', onclick: () => {
+            const btn = submitBtn();
+            closeConfirm();
+            btn.hidden = false;
+            act(form, 'result-ready', { outcome, note: note.value.trim() || undefined }, refused ? `Đã báo từ chối giải quyết ${d.tracking_code}` : `Đã báo có kết quả ${d.tracking_code}`);
+          } }, refused ? 'Xác nhận từ chối' : 'Xác nhận có kết quả'),
+          h('button', { type: 'button', id: 'cancel-result-ready', onclick: () => { closeConfirm(); submitBtn().focus(); } }, 'Quay lại')));
+      confirmBox.hidden = false;
+      submitBtn().hidden = true;
+      B.$('#confirm-result-ready', confirmBox).focus();
     } },
     h('h3', {}, 'Báo có kết quả'),
     h('fieldset', { class: 'field checklist outcome' }, h('legend', {}, 'Kết quả giải quyết'), radio('approved', OUTCOME.approved), radio('rejected', OUTCOME.rejected)),
     field('result-note', 'Ghi chú (không bắt buộc)', note),
     h('p', { class: 'hint' }, resultGoesHome(d) ? 'Kết quả sẽ được bưu tá đến nhận và trả tận nhà.' : 'Người dân nhận kết quả tại quầy.'),
-    h('button', { type: 'submit', id: 'result-ready', class: 'primary' }, 'Báo có kết quả'));
+    h('button', { type: 'submit', id: 'result-ready', class: 'primary' }, 'Báo có kết quả'),
+    confirmBox);
+    B.$$('input[name=outcome]', form).forEach((r) => r.addEventListener('change', closeConfirm));
     return form;
   }
 
@@ -495,13 +532,18 @@
   async function loadLists() {
     if (!ui) return;
     try {
-      const [inc, req, res] = await Promise.all([
-        Promise.all(INCOMING.map(search)).then((xs) => xs.flat()),
+      const [onWay, atDesk, req, res] = await Promise.all([
+        Promise.all(WITH_COURIER.map(search)).then((xs) => xs.flat()),
+        Promise.all(AT_DESK.map(search)).then((xs) => xs.flat()),
         search('requested').then((xs) => xs.filter((d) => d.service === 'return')),
         search('result_ready'),
       ]);
-      const incoming = inc.concat(req).sort((a, b) => (ORDER[a.status] - ORDER[b.status]) || (a.id - b.id));
-      B.mount(ui.incoming, incoming.length ? incoming.map(row) : h('li', { class: 'muted empty' }, 'Không có hồ sơ nào đang đến.'));
+      const byOrder = (a, b) => (ORDER[a.status] - ORDER[b.status]) || (a.id - b.id);
+      const withCourier = onWay.sort(byOrder);
+      const incoming = atDesk.concat(req).sort(byOrder);
+      B.mount(ui.withCourier, withCourier.length ? withCourier.map(row) : h('li', { class: 'muted empty' }, 'Không có hồ sơ nào đang trên đường.'));
+      ui.withCourierCount.textContent = String(withCourier.length);
+      B.mount(ui.incoming, incoming.length ? incoming.map(row) : h('li', { class: 'muted empty' }, 'Không có hồ sơ nào tại quầy.'));
       B.mount(ui.results, res.length ? res.map(row) : h('li', { class: 'muted empty' }, 'Không có kết quả nào chờ trả.'));
       ui.incomingCount.textContent = String(incoming.length);
       ui.resultsCount.textContent = String(res.length);

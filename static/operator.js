@@ -108,7 +108,12 @@
     return { day: addDays(B.today(), 1), slot: SLOTS[0] };
   }
 
-  const debounce = (fn, ms) => { let t; return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); }; };
+  const debounce = (fn, ms) => {
+    let t;
+    const run = (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
+    run.cancel = () => clearTimeout(t);
+    return run;
+  };
 
   function field(id, label, input, ...extra) {
     return h('div', { class: 'field' }, h('label', { for: id }, label), input, ...extra);
@@ -220,7 +225,8 @@
       }, o.optionContent(it))) : h('li', { class: 'cb-empty', role: 'presentation' }, o.emptyText || 'Không tìm thấy'));
       list.hidden = false;
       input.setAttribute('aria-expanded', 'true');
-      setActive(items.length ? 0 : -1);
+      // Nothing highlighted yet: ↓ goes to the first option, Enter alone takes the first.
+      setActive(-1);
       more.hidden = total <= items.length;
       more.textContent = `Hiển thị ${items.length}/${total} kết quả — gõ thêm để thu hẹp.`;
     }
@@ -235,12 +241,15 @@
         input.setAttribute('aria-expanded', 'true');
         return;
       }
-      if (my !== seq || document.activeElement !== input) return;
+      // A choice made meanwhile (Enter, a click) wins over a late answer.
+      if (my !== seq || document.activeElement !== input || (selected && q !== '')) return;
       items = rows.slice(0, MAX_OPTIONS);
       render(rows.length);
     }
     const runSoon = debounce(run, 120);
     function choose(it, quiet) {
+      seq++; // answers still on their way are for the text before the choice
+      runSoon.cancel();
       selected = it;
       input.value = o.inputText(it);
       input.dataset[o.dataKey] = o.key(it);
@@ -260,15 +269,16 @@
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === 'ArrowDown') {
         e.preventDefault();
-        if (!isOpen()) run(selected ? '' : input.value);
+        if (!isOpen()) { runSoon.cancel(); run(selected ? '' : input.value); }
         else if (items.length) setActive((active + 1) % items.length);
       } else if (e.key === 'ArrowUp') {
         e.preventDefault();
-        if (isOpen() && items.length) setActive((active - 1 + items.length) % items.length);
+        if (isOpen() && items.length) setActive(active <= 0 ? items.length - 1 : active - 1);
       } else if (e.key === 'Enter') {
         if (isOpen()) {
           e.preventDefault();
           if (active >= 0) choose(items[active]);
+          else if (items.length) choose(items[0]);
         } else if (!selected && input.value.trim()) {
           e.preventDefault();
           run(input.value);
@@ -554,6 +564,8 @@
       id: 'intake-form', class: 'op-form', novalidate: true, dataset: { idempotencyKey: v.key },
       onsubmit: (e) => { e.preventDefault(); submit(); },
       onkeydown: enterMovesOn,
+      oninput: clearErrorOf,
+      onchange: clearErrorOf,
     },
     h('div', { class: 'op-col' },
       h('section', { class: 'card', id: 'card-caller', 'aria-labelledby': 'h-caller' },
@@ -564,7 +576,7 @@
           field('id_number', 'Số căn cước (không bắt buộc)', v.idNumber)),
         v.previous),
       h('section', { class: 'card', id: 'card-address', 'aria-labelledby': 'h-address' },
-        h('h2', { id: 'h-address' }, '2. Địa chỉ lấy hồ sơ'),
+        v.addressTitle = h('h2', { id: 'h-address' }, '2. Địa chỉ lấy hồ sơ'),
         v.addresses,
         h('div', { class: 'row' }, field('province', 'Tỉnh/thành phố', v.province), v.ward.node),
         field('street', 'Số nhà, đường', v.street),
@@ -593,7 +605,8 @@
         h('p', { class: 'hint kbd-hint' }, 'Ctrl+Enter: tạo yêu cầu · Enter: sang ô tiếp theo')),
       v.recentCard));
 
-    v.main = h('div', { class: 'op-main' }, v.form);
+    v.findCard = findCard();
+    v.main = h('div', { class: 'op-main' }, v.findCard, v.form);
     B.mount(B.app(), v.main);
     onServiceChange();
     syncWindow();
@@ -601,6 +614,18 @@
     v.map.draw();
     loadRecent();
     v.phone.focus();
+  }
+
+  /** An edited field's old error goes at once: only what is still wrong stays red. */
+  function clearErrorOf(e) {
+    const t = e.target;
+    if (!(t instanceof HTMLElement) || !t.dataset.field) return;
+    const box = t.closest('.field') || t.parentElement;
+    B.$$('.field-error', box).forEach((x) => x.remove());
+    t.classList.remove('invalid');
+    t.removeAttribute('aria-invalid');
+    const left = B.$$('.field-error', view.form).filter((x) => !view.formError.contains(x)).length;
+    if (!left) view.formError.replaceChildren();
   }
 
   /** Enter in a one-line field moves to the next field (never submits by accident). */
@@ -814,6 +839,11 @@
       v.returnHint.textContent = '';
     }
     v.windowGroup.hidden = s === 'return';
+    if (v.addressTitle) {
+      v.addressTitle.textContent = {
+        both: '2. Địa chỉ lấy hồ sơ và trả kết quả', send: '2. Địa chỉ lấy hồ sơ', return: '2. Địa chỉ trả kết quả',
+      }[s] || '2. Địa chỉ';
+    }
     updateQuote();
   }
 
@@ -826,6 +856,13 @@
     });
     const day = v.date.value;
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) { v.dayHint.textContent = ''; return; }
+    if (day < B.today()) {
+      v.dayHint.textContent = `${fmtDay(day)} — ngày đã qua, chọn từ hôm nay trở đi`;
+      v.dayHint.classList.add('warn');
+      v.dayHint.dataset.state = 'past';
+      return;
+    }
+    delete v.dayHint.dataset.state;
     let note = fmtDay(day);
     if (day === B.today()) note += ' (hôm nay)';
     else if (day === addDays(B.today(), 1)) note += ' (ngày mai)';
@@ -906,6 +943,7 @@
         const len = minutes(v.to.value) - minutes(v.from.value);
         if (len <= 0) add('pickup_window', 'Giờ kết thúc phải sau giờ bắt đầu');
         else if (len < 30) add('pickup_window', 'Khung giờ phải dài ít nhất 30 phút');
+        else if (v.date.value < B.today()) add('pickup_window', 'Ngày lấy hồ sơ đã qua, chọn từ hôm nay trở đi');
         else if (Date.parse(b.pickup_window.to) <= Date.now()) add('pickup_window', 'Khung giờ đã qua, chọn ca khác');
       }
     }
@@ -1023,6 +1061,14 @@
     const again = h('button', { type: 'button', id: 'new-call', onclick: newCall }, 'Tiếp nhận cuộc gọi mới');
     const procName = v.procedure ? v.procedure.name : d.procedure_code;
     const agency = ref.agencies.find((a) => a.id === d.agency_id);
+    const addr = d.address || {};
+    const ward = ref.wardIndex.get(addr.ward_code);
+    const province = ref.provinces.find((p) => p.code === addr.province_code);
+    const place = [addr.street, ward ? ward.name : addr.ward_code, province ? province.name : ''].filter(Boolean).join(', ');
+    const docs = (v.procedure && v.procedure.required_documents) || [];
+    const toPrepare = d.service === 'return'
+      ? [h('li', {}, 'Căn cước của người nhận kết quả')]
+      : docs.map((x) => h('li', {}, x));
     const result = h('section', { id: 'result', class: 'card result-card', 'aria-labelledby': 'h-result', tabindex: '-1' },
       h('h2', { id: 'h-result' }, 'Đã tạo yêu cầu — đọc mã cho người gọi'),
       h('p', { class: 'big-code', id: 'tracking-code' }, code),
@@ -1031,14 +1077,18 @@
         h('dt', {}, 'Người dân'), h('dd', {}, `${d.citizen ? d.citizen.full_name : ''} · ${d.citizen ? d.citizen.phone : ''}`),
         h('dt', {}, 'Thủ tục'), h('dd', {}, procName),
         h('dt', {}, 'Nơi nộp'), h('dd', {}, agency ? agency.name : `#${d.agency_id}`),
+        h('dt', {}, d.service === 'return' ? 'Địa chỉ trả kết quả' : 'Địa chỉ lấy hồ sơ'), h('dd', { id: 'result-address' }, place),
         h('dt', {}, 'Lấy hồ sơ'), h('dd', { id: 'result-window' }, d.pickup_window ? B.fmtWindow(d.pickup_window) : 'Không (chỉ trả kết quả)'),
         h('dt', {}, 'Trả kết quả'), h('dd', {}, d.return_method === 'home' && d.service !== 'send' ? 'Tại nhà' : 'Tại quầy'),
         h('dt', {}, 'Phí'), h('dd', { id: 'result-fees', dataset: { totalVnd: String(fees.total_vnd) } },
           `Cước ${B.money(fees.postal_fee_vnd)} + lệ phí ${B.money(fees.agency_fee_vnd)} = ${B.money(fees.total_vnd)}`)),
       d.location_approximate ? h('p', { class: 'hint' }, 'Vị trí được ước tính; bưu tá sẽ cập nhật khi đến nơi.') : null,
+      toPrepare.length ? h('div', { id: 'result-documents', class: 'result-docs' },
+        h('h3', {}, d.service === 'return' ? 'Nhắc người dân chuẩn bị khi nhận kết quả' : 'Nhắc người dân chuẩn bị sẵn giấy tờ'),
+        h('ul', {}, toPrepare)) : null,
       h('div', { class: 'actions' }, print, download, again),
       receiptState);
-    v.main.replaceChildren(h('div', { class: 'result-layout' }, result, v.recentCard));
+    v.main.replaceChildren(v.findCard, h('div', { class: 'result-layout' }, result, v.recentCard));
     v.result = result;
     window.scrollTo(0, 0);
     print.focus({ preventScroll: true });
@@ -1049,6 +1099,162 @@
   function newCall() {
     if (view && view.objectUrls) view.objectUrls.forEach((u) => setTimeout(() => URL.revokeObjectURL(u), 60e3));
     startCall();
+  }
+
+  // ---------- find a dossier by code or phone; cancel, reschedule, rebook ----------
+
+  const CODE_RE = /^[A-Z]{2}\d{9}[A-Z]{2}$/;
+
+  function findCard() {
+    const q = h('input', {
+      id: 'find-q', name: 'find-q', type: 'search', autocomplete: 'off', spellcheck: 'false',
+      placeholder: 'Mã hồ sơ (HS…VN) hoặc số điện thoại',
+    });
+    const out = h('div', { id: 'find-result', 'aria-live': 'polite' });
+    const form = h('form', {
+      id: 'find-form', class: 'find-form', role: 'search',
+      onsubmit: (e) => { e.preventDefault(); find(q.value, out); },
+    },
+    h('label', { for: 'find-q' }, 'Tìm hồ sơ đã tạo'),
+    h('div', { class: 'find-row' }, q, h('button', { type: 'submit', id: 'find-go' }, 'Tìm')));
+    return h('section', { class: 'card find-card', id: 'find', 'aria-label': 'Tìm hồ sơ' }, form, out);
+  }
+
+  async function find(raw, out) {
+    const text = String(raw || '').replace(/[\s.-]+/g, '').toUpperCase();
+    if (!text) { out.replaceChildren(); return; }
+    B.mount(out, h('p', { class: 'hint' }, 'Đang tìm…'));
+    try {
+      if (CODE_RE.test(text)) {
+        showFound(await B.api('GET', `/api/v1/dossiers/${encodeURIComponent(text)}`), out);
+        return;
+      }
+      const phone = normPhone(text);
+      if (!phone) {
+        B.mount(out, h('p', { class: 'field-error', role: 'alert' }, 'Nhập mã hồ sơ (ví dụ HS000000178VN) hoặc số điện thoại của người dân.'));
+        return;
+      }
+      const items = await listAll(`/api/v1/pickup-requests?phone=${encodeURIComponent(phone)}`);
+      if (!items.length) { B.mount(out, h('p', { class: 'hint', id: 'find-none' }, 'Không có hồ sơ nào của số này.')); return; }
+      if (items.length === 1) { showFound(await B.api('GET', `/api/v1/dossiers/${encodeURIComponent(items[0].tracking_code)}`), out); return; }
+      B.mount(out, h('ul', { class: 'list found-list' }, items.slice().reverse().map((d) => h('li', {},
+        h('button', {
+          type: 'button', class: 'link mono', dataset: { trackingCode: d.tracking_code },
+          onclick: () => B.api('GET', `/api/v1/dossiers/${encodeURIComponent(d.tracking_code)}`)
+            .then((full) => showFound(full, out), (ex) => B.toast(ex.message, 'error')),
+        }, d.tracking_code),
+        ' ', h('span', { class: `badge ${badgeClass(d.status)}` }, d.status_label || B.statusLabel(d.status)),
+        ' ', h('span', { class: 'muted' }, B.fmtDate(d.created_at))))));
+    } catch (ex) {
+      B.mount(out, h('p', { class: 'field-error', role: 'alert' },
+        ex.status === 404 ? `Không tìm thấy hồ sơ ${text}.` : `Không tìm được: ${ex.message}`));
+    }
+  }
+
+  /** The last failed pickup, unless the dossier moved on since (a new time, a pickup). */
+  function openPickupFailure(d) {
+    const evs = d.events || [];
+    let i = evs.length - 1;
+    while (i >= 0 && (evs[i].type === 'assigned' || evs[i].type === 'unassigned')) i--;
+    const e = evs[i];
+    if (!e || e.type !== 'failed' || !e.data || e.data.task !== 'pickup') return null;
+    return e;
+  }
+
+  function showFound(d, out) {
+    const goesOut = d.service !== 'return';
+    const before = ['requested', 'scheduled', 'supplement_required'].includes(d.status);
+    const cancellable = goesOut
+      ? ['requested', 'scheduled'].includes(d.status)
+      : ['requested', 'at_agency', 'supplement_required', 'result_ready'].includes(d.status);
+    const failure = openPickupFailure(d);
+    const addr = d.address || {};
+    const ward = ref.wardIndex.get(addr.ward_code);
+    const reload = async () => showFound(await B.api('GET', `/api/v1/dossiers/${encodeURIComponent(d.tracking_code)}`), out);
+    const act = async (path, payload, done, btn, msgEl) => {
+      btn.disabled = true;
+      msgEl.replaceChildren();
+      try {
+        await B.api('POST', `/api/v1/dossiers/${encodeURIComponent(d.tracking_code)}/${path}`, payload,
+          { idempotencyKey: B.uuid(), ifMatch: d.version });
+        B.toast(done, 'ok');
+        await reload();
+      } catch (ex) {
+        btn.disabled = false;
+        const text = ex.status === 409 && ex.problem && ex.problem.code === 'conflict'
+          ? 'Hồ sơ vừa thay đổi: đã tải lại, xem rồi làm lại.' : ex.message;
+        msgEl.append(h('p', { class: 'field-error', role: 'alert' }, text));
+        if (ex.status === 409) reload().catch(() => {});
+      }
+    };
+
+    const parts = [
+      h('div', { class: 'found-head' },
+        h('strong', { class: 'mono', id: 'found-code' }, d.tracking_code), ' ',
+        h('span', { class: `badge ${badgeClass(d.status)}`, id: 'found-status', dataset: { status: d.status } }, d.status_label || B.statusLabel(d.status))),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Người dân'), h('dd', {}, `${d.citizen.full_name} · ${d.citizen.phone}`),
+        h('dt', {}, 'Địa chỉ'), h('dd', {}, [addr.street, ward ? ward.name : addr.ward_code].filter(Boolean).join(', ')),
+        d.pickup_window ? [h('dt', {}, 'Hẹn lấy'), h('dd', { id: 'found-window' }, B.fmtWindow(d.pickup_window))] : null),
+    ];
+    if (failure) {
+      parts.push(h('p', { class: 'notice warn', id: 'found-failure' },
+        `Lần lấy hồ sơ lúc ${B.fmtDateTime(failure.at)} không thành công: ${B.FAIL_REASON[failure.data.reason] || failure.data.reason}`,
+        failure.note ? ` — ${failure.note}` : '', '. Hẹn lại giờ với người dân bên dưới.'));
+    }
+    if (goesOut && before) {
+      const slot = nextSlot();
+      const date = h('input', { id: 'resched-date', type: 'date', min: B.today(), max: addDays(B.today(), 60), value: slot.day });
+      const from = h('input', { id: 'resched-from', type: 'time', step: '300', value: slot.slot.from });
+      const to = h('input', { id: 'resched-to', type: 'time', step: '300', value: slot.slot.to });
+      const msg = h('div', {});
+      const btn = h('button', { type: 'submit', id: 'reschedule', class: 'primary' }, failure ? 'Hẹn lại lần lấy mới' : 'Hẹn lại giờ lấy');
+      parts.push(h('form', {
+        class: 'found-action', id: 'reschedule-form',
+        onsubmit: (e) => {
+          e.preventDefault();
+          if (!date.value || date.value < B.today()) { B.mount(msg, h('p', { class: 'field-error', role: 'alert' }, 'Chọn ngày từ hôm nay trở đi')); return; }
+          if (minutes(to.value) - minutes(from.value) < 30) { B.mount(msg, h('p', { class: 'field-error', role: 'alert' }, 'Khung giờ phải dài ít nhất 30 phút')); return; }
+          act('reschedule', { pickup_window: { from: B.localToIso(date.value, from.value), to: B.localToIso(date.value, to.value) } },
+            `Đã hẹn lại ${d.tracking_code}`, btn, msg);
+        },
+      },
+      h('h3', {}, failure ? 'Hẹn lại sau lần không thành công' : 'Hẹn lại giờ lấy hồ sơ'),
+      h('div', { class: 'row times' },
+        h('div', { class: 'sub' }, h('label', { for: 'resched-date' }, 'Ngày'), date),
+        h('div', { class: 'sub' }, h('label', { for: 'resched-from' }, 'Từ'), from),
+        h('div', { class: 'sub' }, h('label', { for: 'resched-to' }, 'Đến'), to)),
+      h('div', { class: 'slots' }, SLOTS.map((s) => h('button', {
+        type: 'button', class: 'slot', onclick: () => { from.value = s.from; to.value = s.to; },
+      }, `${s.label} ${s.from}–${s.to}`))),
+      btn, msg));
+    }
+    if (cancellable) {
+      const reason = h('input', { id: 'cancel-reason', maxlength: '500', autocomplete: 'off', placeholder: 'VD: Người dân đã tự nộp' });
+      const msg = h('div', {});
+      const btn = h('button', { type: 'submit', id: 'cancel-dossier', class: 'danger' }, 'Hủy hồ sơ');
+      let armed = false;
+      parts.push(h('form', {
+        class: 'found-action', id: 'cancel-form',
+        onsubmit: (e) => {
+          e.preventDefault();
+          if (!reason.value.trim()) { B.mount(msg, h('p', { class: 'field-error', role: 'alert' }, 'Nhập lý do hủy')); reason.focus(); return; }
+          if (!armed) {
+            armed = true;
+            btn.textContent = 'Bấm lần nữa để xác nhận hủy';
+            return;
+          }
+          act('cancel', { reason: reason.value.trim() }, `Đã hủy ${d.tracking_code}`, btn, msg);
+        },
+      },
+      h('h3', {}, 'Hủy yêu cầu'),
+      h('div', { class: 'field' }, h('label', { for: 'cancel-reason' }, 'Lý do hủy'), reason),
+      btn, msg));
+    }
+    if (!(goesOut && before) && !cancellable) {
+      parts.push(h('p', { class: 'hint' }, 'Hồ sơ đã qua bước có thể hẹn lại hoặc hủy từ tổng đài.'));
+    }
+    B.mount(out, h('div', { class: 'found', id: 'found', dataset: { trackingCode: d.tracking_code } }, parts));
   }
 
   // ---------- today's requests ----------

@@ -120,32 +120,142 @@ pub fn mask_name(name: &str) -> String {
         .join(" ")
 }
 
-/// Public labels of the timeline, by event type (people read these).
-fn public_label(kind: &str, status_after: &str) -> String {
-    match kind {
-        "assigned" => "Đã phân công bưu tá".into(),
-        "arrived" => "Bưu tá đã đến".into(),
-        "failed" => "Chưa thực hiện được, sẽ hẹn lại".into(),
-        "rescheduled" => "Đã hẹn lại thời gian lấy hồ sơ".into(),
-        "held_at_post_office" => "Kết quả được giữ tại bưu cục".into(),
-        "handed_over" => "Bưu tá đã nộp hồ sơ tại cơ quan".into(),
+/// Public labels of the timeline, by event type and, for assignments, by the task
+/// (people read these). `None`: not shown to citizens (couriers' own planning).
+fn public_label(kind: &str, task: Option<&str>, status_after: &str) -> Option<String> {
+    Some(match (kind, task) {
+        ("unassigned", _) => return None,
+        ("assigned", Some("pickup")) => "Đã phân công bưu tá lấy hồ sơ".into(),
+        ("assigned", Some("deliver")) => "Đã phân công bưu tá giao kết quả".into(),
+        ("assigned", _) => return None,
+        ("arrived", _) => "Bưu tá đã đến".into(),
+        ("failed", Some("deliver")) => "Chưa giao được kết quả".into(),
+        ("failed", _) => "Chưa lấy được hồ sơ".into(),
+        ("rescheduled", _) => "Đã hẹn lại thời gian lấy hồ sơ".into(),
+        ("held_at_post_office", _) => "Kết quả được giữ tại bưu cục".into(),
+        ("handed_over", _) => "Bưu tá đã nộp hồ sơ tại cơ quan".into(),
         _ => label(status_after).into(),
+    })
+}
+
+/// The task an event names in its data (`{"task": "pickup", …}`), if any.
+fn event_task(e: &Event) -> Option<String> {
+    serde_json::from_str::<Value>(&e.data)
+        .ok()?
+        .get("task")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// What the public view says beside the dossier and its events.
+#[derive(Debug, Clone, Default)]
+pub struct PublicFacts {
+    /// Agency handling the dossier, its address and opening hours (counter returns).
+    pub agency_name: String,
+    pub agency_address: String,
+    pub agency_hours: Option<String>,
+    /// Name of the procedure.
+    pub procedure_name: String,
+    /// Where a result held after failed deliveries waits: post office name, address.
+    pub post_office: Option<(String, String)>,
+    /// The ETA of the open task, and the window of the open delivery.
+    pub eta: Option<NaiveDateTime>,
+    pub delivery_window: Option<(NaiveDateTime, NaiveDateTime)>,
+    /// The return promise (see [`deadlines`]), for results going home.
+    pub return_by: Option<String>,
+    /// Support hotline.
+    pub hotline: String,
+}
+
+/// The last failed attempt, unless something happened since (a success, a new
+/// appointment): its task, reason and what the citizen can do.
+fn open_failure(events: &[Event], facts: &PublicFacts) -> Value {
+    let Some(i) = events.iter().rposition(|e| e.kind == "failed") else {
+        return Value::Null;
+    };
+    let moved_on = events[i + 1..]
+        .iter()
+        .any(|e| !matches!(e.kind.as_str(), "assigned" | "unassigned"));
+    if moved_on {
+        return Value::Null;
     }
+    let e = &events[i];
+    let data = serde_json::from_str::<Value>(&e.data).unwrap_or(Value::Null);
+    let task = data["task"].as_str().unwrap_or("pickup");
+    let reason = data["reason"].as_str().unwrap_or("other");
+    let reason_label = crate::domain::dossier::FailReason::parse(reason)
+        .map(|r| r.label_vi())
+        .unwrap_or("Lý do khác");
+    let what = if task == "deliver" {
+        "giao kết quả"
+    } else {
+        "lấy hồ sơ"
+    };
+    let next_step = match reason {
+        "wrong_address" => format!(
+            "Gọi tổng đài {} để báo lại địa chỉ và hẹn lại giờ {what}.",
+            facts.hotline
+        ),
+        "incomplete_documents" => format!(
+            "Chuẩn bị đủ giấy tờ rồi gọi tổng đài {} để hẹn lại giờ {what}.",
+            facts.hotline
+        ),
+        _ => format!(
+            "Bưu điện sẽ hẹn lại; muốn chọn giờ khác, gọi tổng đài {} để hẹn lại giờ {what}.",
+            facts.hotline
+        ),
+    };
+    json!({
+        "task": task, "reason": reason, "reason_label": reason_label,
+        "attempt": data["attempt"].as_u64(), "at": time(Some(e.at)),
+        "note": e.note, "next_step": next_step,
+    })
+}
+
+/// How the result comes back once it is ready: home (when, from the delivery's
+/// window or the return promise), the agency's counter, or the post office holding it.
+fn result_return(d: &Dossier, events: &[Event], facts: &PublicFacts) -> Value {
+    if !matches!(d.status.as_str(), "result_ready" | "out_for_delivery") {
+        return Value::Null;
+    }
+    let held = events.iter().any(|e| e.kind == "held_at_post_office");
+    match (&facts.post_office, held) {
+        (Some((name, address)), true) => {
+            return json!({"method": "post_office", "place": name, "address": address,
+                          "opening_hours": Value::Null, "window": Value::Null, "expected_by": Value::Null});
+        }
+        (None, true) => {
+            return json!({"method": "post_office", "place": Value::Null, "address": Value::Null,
+                          "opening_hours": Value::Null, "window": Value::Null, "expected_by": Value::Null});
+        }
+        _ => {}
+    }
+    if d.service == "send" || d.return_method != "home" {
+        return json!({"method": "counter", "place": facts.agency_name, "address": facts.agency_address,
+                      "opening_hours": facts.agency_hours, "window": Value::Null, "expected_by": Value::Null});
+    }
+    let window = facts
+        .delivery_window
+        .map(|(f, t)| window(Some(f), Some(t)))
+        .unwrap_or(Value::Null);
+    json!({"method": "home", "place": Value::Null, "address": Value::Null, "opening_hours": Value::Null,
+           "window": window, "expected_by": facts.return_by})
 }
 
 /// The public tracking view; `reveal` adds masked name and ward name.
-pub fn public(
-    d: &Dossier,
-    agency_name: &str,
-    events: &[Event],
-    eta: Option<NaiveDateTime>,
-    reveal: Option<&str>,
-) -> Value {
+pub fn public(d: &Dossier, facts: &PublicFacts, events: &[Event], reveal: Option<&str>) -> Value {
     let mut timeline = vec![
         json!({"at": time(Some(d.created_at)), "status": "requested",
                                    "label": label("requested")}),
     ];
-    timeline.extend(events.iter().filter(|e| e.kind != "unassigned").map(|e| {
+    for e in events {
+        let Some(text) = public_label(&e.kind, event_task(e).as_deref(), &e.status_after) else {
+            continue;
+        };
+        // A reassignment says nothing new to the citizen.
+        if timeline.last().is_some_and(|l| l["label"] == text.as_str()) && e.kind == "assigned" {
+            continue;
+        }
         let at_agency = matches!(
             e.kind.as_str(),
             "handed_over"
@@ -155,14 +265,19 @@ pub fn public(
                 | "collected"
                 | "handed_over_at_counter"
         );
-        json!({"at": time(Some(e.at)), "status": e.status_after,
-               "label": public_label(&e.kind, &e.status_after),
-               "place": if at_agency { Some(agency_name) } else { None }})
-    }));
+        timeline.push(json!({"at": time(Some(e.at)), "status": e.status_after,
+               "label": text,
+               "place": if at_agency { Some(facts.agency_name.as_str()) } else { None }}));
+    }
     let mut v = json!({
         "tracking_code": d.tracking_code, "status": d.status, "status_label": label(&d.status),
-        "agency_name": agency_name, "pickup_window": window(d.pickup_from, d.pickup_to),
-        "eta": time(eta), "timeline": timeline,
+        "agency_name": facts.agency_name, "procedure_name": facts.procedure_name,
+        "pickup_window": window(d.pickup_from, d.pickup_to),
+        "eta": time(facts.eta), "timeline": timeline,
+        "result_return": result_return(d, events, facts),
+        "last_failure": open_failure(events, facts),
+        "outcome": if matches!(d.status.as_str(), "result_ready" | "out_for_delivery" | "completed") { json!(d.outcome) } else { Value::Null },
+        "hotline": facts.hotline,
     });
     if let (Some(ward_name), Some(obj)) = (reveal, v.as_object_mut()) {
         obj.insert(
@@ -268,5 +383,94 @@ mod tests {
         assert_eq!(mask_name("Trần Thị Bình"), "T*** T** B***");
         assert_eq!(mask_name("Nguyễn Văn An"), "N***** V** A**");
         assert!(!mask_name("Lê Minh").contains("Minh"));
+    }
+
+    fn with_data(mut e: Event, data: Value) -> Event {
+        e.data = data.to_string();
+        e
+    }
+
+    fn facts() -> PublicFacts {
+        PublicFacts {
+            agency_name: "UBND phường Cao Lãnh".into(),
+            agency_address: "1 Lý Thường Kiệt".into(),
+            procedure_name: "Cấp đổi giấy phép lái xe".into(),
+            hotline: "1900 54 54 81".into(),
+            ..PublicFacts::default()
+        }
+    }
+
+    #[test]
+    fn public_timeline_names_each_assignment_once() {
+        let at = vn("2026-11-25 10:00");
+        let events = [
+            with_data(event("assigned", at), json!({"task": "pickup"})),
+            with_data(event("unassigned", at), json!({"task": "pickup"})),
+            with_data(event("assigned", at), json!({"task": "pickup"})),
+            with_data(event("assigned", at), json!({"task": "dropoff"})),
+            with_data(event("assigned", at), json!({"task": "deliver"})),
+        ];
+        let v = public(&dossier("scheduled"), &facts(), &events, None);
+        let labels: Vec<&str> = v["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["label"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "Đã tiếp nhận yêu cầu",
+                "Đã phân công bưu tá lấy hồ sơ",
+                "Đã phân công bưu tá giao kết quả"
+            ]
+        );
+        assert_eq!(v["procedure_name"], "Cấp đổi giấy phép lái xe");
+    }
+
+    #[test]
+    fn an_open_failure_gives_its_reason_and_the_way_to_rebook() {
+        let at = vn("2026-11-26 09:00");
+        let failed = with_data(
+            event("failed", at),
+            json!({"task": "pickup", "reason": "not_home", "attempt": 1}),
+        );
+        let v = public(&dossier("scheduled"), &facts(), &[failed.clone()], None);
+        assert_eq!(v["last_failure"]["reason_label"], "Không có người ở nhà");
+        assert!(v["last_failure"]["next_step"]
+            .as_str()
+            .unwrap()
+            .contains("1900 54 54 81"));
+        // Picked up since: the failure is history, not news.
+        let v = public(
+            &dossier("picked_up"),
+            &facts(),
+            &[failed, event("picked_up", at)],
+            None,
+        );
+        assert_eq!(v["last_failure"], Value::Null);
+    }
+
+    #[test]
+    fn a_ready_result_says_how_it_comes_back() {
+        let mut f = facts();
+        f.return_by = Some("2026-12-01T17:00:00+07:00".into());
+        let v = public(&dossier("result_ready"), &f, &[], None);
+        assert_eq!(v["result_return"]["method"], "home");
+        assert_eq!(
+            v["result_return"]["expected_by"],
+            "2026-12-01T17:00:00+07:00"
+        );
+        let mut counter = dossier("result_ready");
+        counter.return_method = "counter".into();
+        let v = public(&counter, &f, &[], None);
+        assert_eq!(v["result_return"]["method"], "counter");
+        assert_eq!(v["result_return"]["address"], "1 Lý Thường Kiệt");
+        f.post_office = Some(("Bưu cục Cao Lãnh".into(), "2 Đường 30/4".into()));
+        let held = [event("held_at_post_office", vn("2026-12-01 10:00"))];
+        let v = public(&dossier("out_for_delivery"), &f, &held, None);
+        assert_eq!(v["result_return"]["place"], "Bưu cục Cao Lãnh");
+        let v = public(&dossier("scheduled"), &f, &[], None);
+        assert_eq!(v["result_return"], Value::Null);
     }
 }

@@ -167,6 +167,19 @@ pub async fn courier_worker() -> HttpResponse {
         .body(source)
 }
 
+/// `GET /favicon.ico`: browsers ask for it on their own; they get the SVG icon.
+pub async fn favicon() -> HttpResponse {
+    let icon = FILES
+        .iter()
+        .find(|(n, _, _)| *n == "icon.svg")
+        .map(|(_, _, b)| *b)
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(body_of("icon.svg", icon).into_owned())
+}
+
 /// `GET /courier/manifest.webmanifest`.
 pub async fn courier_manifest() -> HttpResponse {
     HttpResponse::Ok()

@@ -3,6 +3,8 @@
 //! compiled into the binary; nothing loads from another host.
 
 pub mod assets;
+pub mod markdown;
+pub mod reference;
 pub mod track;
 
 use crate::routing::Routes;
@@ -18,7 +20,8 @@ pub fn routes(r: &mut Routes) {
         .get("/operator", operator)
         .get("/dispatch", dispatch)
         .get("/desk", desk)
-        .get("/reports", reports);
+        .get("/reports", reports)
+        .get("/favicon.ico", assets::favicon);
     track::routes(r);
 }
 
@@ -63,6 +66,36 @@ pub fn layout(title: &str, page: &str, head_extra: Markup, body: Markup) -> Mark
             body data-page=(page) { (body) }
         }
     }
+}
+
+/// The support hotline printed where a citizen may need a person.
+pub const HOTLINE: &str = "1900 54 54 81";
+
+/// The page a browser gets for an unknown address: 404, in Vietnamese, with the way on.
+pub fn not_found(state: &AppState) -> HttpResponse {
+    let doc = layout(
+        "Không tìm thấy trang — Buuta",
+        "not-found",
+        html! {},
+        html! {
+            header.top {
+                a.brand href="/" { "Buuta" }
+                span.app-title { "Bưu chính công ích" }
+            }
+            main.narrow #not-found {
+                h1 { "Không tìm thấy trang" }
+                p { "Địa chỉ này không có trên Buuta. Có thể đường dẫn bị gõ sai hoặc đã cũ." }
+                ul.list {
+                    li { a href="/" { "Trang chủ" } }
+                    li { a href="/track" { "Tra cứu hồ sơ bằng mã trên biên nhận" } }
+                }
+                p.muted { "Cần hỗ trợ, gọi tổng đài " strong { (HOTLINE) } "." }
+            }
+        },
+    );
+    let mut res = html_response(state, doc);
+    *res.status_mut() = actix_web::http::StatusCode::NOT_FOUND;
+    res
 }
 
 /// A staff application: header, a `main` the page script fills, the scripts.

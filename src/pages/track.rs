@@ -15,17 +15,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub fn routes(r: &mut Routes) {
-    r.get("/track", search).get("/track/{tracking_code}", show);
+    r.get("/track", search)
+        .get("/track/{tracking_code}", show)
+        .post("/track/{tracking_code}", show_with_phone);
 }
 
 #[derive(Debug, Deserialize)]
 struct SearchQuery {
     code: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ShowQuery {
-    phone_last4: Option<String>,
 }
 
 /// The steps a dossier goes through, in order, as the citizen sees them.
@@ -138,22 +135,49 @@ async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
-    q: web::Query<ShowQuery>,
 ) -> HttpResponse {
-    let code = code.into_inner().to_uppercase();
-    let digits = q
-        .phone_last4
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty());
-    match lookup(&req, &state, &code, digits).await {
+    answer(&req, &state, code.into_inner(), None).await
+}
+
+/// `POST /track/{code}` from the page's form: the phone digits travel in the body,
+/// never in the address bar, the history or an access log.
+async fn show_with_phone(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let digits = form_field(&body, "phone_last4");
+    answer(&req, &state, code.into_inner(), digits).await
+}
+
+/// One field of an `application/x-www-form-urlencoded` body, as plain ASCII (the only
+/// field read is four digits; anything else is left for `lookup` to ignore).
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    std::str::from_utf8(body)
+        .ok()?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    code: String,
+    digits: Option<String>,
+) -> HttpResponse {
+    let code = code.to_uppercase();
+    match lookup(req, state, &code, digits.as_deref()).await {
         Ok(v) => page(
-            &state,
+            state,
             StatusCode::OK,
             &format!("{code} — Tra cứu hồ sơ"),
-            details(&v, digits),
+            details(&v, digits.as_deref()),
         ),
-        Err(e) => failure(&state, &code, &e),
+        Err(e) => failure(state, &code, &e),
     }
 }
 
@@ -168,8 +192,12 @@ fn failure(state: &AppState, code: &str, e: &ApiError) -> HttpResponse {
             p.error role="alert" {
                 @match status.as_u16() {
                     404 => { "Không tìm thấy hồ sơ có mã " strong { (code) } ". Hãy kiểm tra lại mã trên biên nhận." }
+                    400 => { "Mã tra cứu không đúng. Mã gồm 13 ký tự in trên biên nhận, ví dụ HS000000178VN." }
                     _ => { (e.detail) }
                 }
+            }
+            @if matches!(status.as_u16(), 400 | 404) {
+                (hotline_line())
             }
             (search_form(code))
         },
@@ -181,6 +209,49 @@ fn failure(state: &AppState, code: &str, e: &ApiError) -> HttpResponse {
         );
     }
     res
+}
+
+fn hotline_line() -> Markup {
+    html! {
+        p.hotline {
+            "Cần hỗ trợ, gọi tổng đài "
+            a href={"tel:" (super::HOTLINE.replace(' ', ""))} { strong { (super::HOTLINE) } }
+            " (giờ hành chính)."
+        }
+    }
+}
+
+/// Where the result is and when it comes, once the agency has decided.
+fn result_facts(v: &Value) -> Markup {
+    let r = &v["result_return"];
+    let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+    html! {
+        @match r["method"].as_str() {
+            Some("home") => {
+                @if let Some(w) = window(&r["window"]) {
+                    dt { "Hẹn giao kết quả" } dd #return-when { (w) }
+                } @else if !r["expected_by"].is_null() {
+                    dt { "Giao kết quả tận nhà trước" } dd #return-when { (when(&r["expected_by"])) }
+                }
+            }
+            Some("counter") => {
+                dt { "Nhận kết quả tại quầy" }
+                dd #return-where {
+                    (text("place"))
+                    @if !text("address").is_empty() { br; span.muted { (text("address")) } }
+                    @if !text("opening_hours").is_empty() { br; span.muted { "Giờ làm việc: " (text("opening_hours")) } }
+                }
+            }
+            Some("post_office") => {
+                dt { "Nhận kết quả tại bưu cục" }
+                dd #return-where {
+                    @if text("place").is_empty() { "Bưu cục phụ trách (gọi tổng đài để biết địa chỉ)" } @else { (text("place")) }
+                    @if !text("address").is_empty() { br; span.muted { (text("address")) } }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn details(v: &Value, digits: Option<&str>) -> Markup {
@@ -199,11 +270,35 @@ fn details(v: &Value, digits: Option<&str>) -> Markup {
                 }
             }
         }
-        dl.facts {
-            dt { "Cơ quan giải quyết" } dd { (v["agency_name"].as_str().unwrap_or_default()) }
-            @if let Some(w) = window(&v["pickup_window"]) {
-                dt { "Hẹn lấy hồ sơ" } dd { (w) }
+        @if let Some(f) = v["last_failure"].as_object() {
+            div.notice.warn #last-failure role="status" {
+                p {
+                    strong {
+                        @if f.get("task").and_then(Value::as_str) == Some("deliver") { "Chưa giao được kết quả" } @else { "Bưu tá chưa lấy được hồ sơ" }
+                        @if !f["at"].is_null() { " lúc " (when(&f["at"])) }
+                    }
+                    br;
+                    "Lý do: " (f.get("reason_label").and_then(Value::as_str).unwrap_or_default())
+                }
+                p { (f.get("next_step").and_then(Value::as_str).unwrap_or_default()) }
+                p { a.button href={"tel:" (super::HOTLINE.replace(' ', ""))} { "Gọi " (super::HOTLINE) " để hẹn lại" } }
             }
+        }
+        dl.facts {
+            @if let Some(p) = v["procedure_name"].as_str().filter(|p| !p.is_empty()) {
+                dt { "Thủ tục" } dd #procedure-name { (p) }
+            }
+            dt { "Cơ quan giải quyết" } dd { (v["agency_name"].as_str().unwrap_or_default()) }
+            @if matches!(status, "requested" | "scheduled" | "supplement_required") {
+                @if let Some(w) = window(&v["pickup_window"]) {
+                    dt { "Hẹn lấy hồ sơ" } dd #pickup-when { (w) }
+                }
+            }
+            @if let Some(o) = v["outcome"].as_str() {
+                dt { "Kết quả giải quyết" }
+                dd #outcome { @if o == "rejected" { "Không được chấp thuận (kèm văn bản nêu lý do)" } @else { "Được chấp thuận" } }
+            }
+            (result_facts(v))
             @if !v["eta"].is_null() {
                 dt { "Bưu tá dự kiến đến" } dd { (when(&v["eta"])) }
             }
@@ -223,7 +318,7 @@ fn details(v: &Value, digits: Option<&str>) -> Markup {
             }
         }
         @if v.get("citizen_name_masked").is_none() {
-            form.phone-form method="get" action={"/track/" (code)} {
+            form.phone-form method="post" action={"/track/" (code)} {
                 label for="phone_last4" { "4 số cuối điện thoại người gửi (để xem thêm thông tin)" }
                 input #phone_last4 name="phone_last4" inputmode="numeric" pattern="[0-9]{4}" maxlength="4"
                     autocomplete="off" value=(digits.unwrap_or_default());
@@ -233,6 +328,7 @@ fn details(v: &Value, digits: Option<&str>) -> Markup {
                 }
             }
         }
+        (hotline_line())
         p { a href="/track" { "Tra cứu mã khác" } }
     }
 }

@@ -477,7 +477,7 @@ fn receipt_data(
         }
         .to_owned(),
         tracking_url: format!("{base}/track/{}", d.tracking_code),
-        hotline: "1900 54 54 81".to_owned(),
+        hotline: crate::pages::HOTLINE.to_owned(),
     })
 }
 

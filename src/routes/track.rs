@@ -2,7 +2,10 @@
 //! match (then masked), limited per client address.
 
 use crate::db::changes::Key;
-use crate::db::models::{admin_units, agencies, events, tasks};
+use crate::db::models::{
+    admin_units, agencies, couriers, events, holidays, post_offices, procedures, tasks,
+};
+use crate::domain::deadlines::WorkCalendar;
 use crate::domain::tracking_code::TrackingCode;
 use crate::dossiers::{actions, view};
 use crate::error::{ApiError, ErrorCode};
@@ -86,7 +89,11 @@ fn admit(
     TrackingCode::parse(code.trim()).map_err(|_| {
         ApiError::new(
             ErrorCode::InvalidTrackingCode,
-            "Mã hồ sơ không hợp lệ (sai định dạng hoặc sai số kiểm tra)",
+            format!(
+                "Mã tra cứu không đúng. Hãy xem lại mã in trên biên nhận (ví dụ HS000000178VN) \
+                 hoặc gọi tổng đài {} để được giúp.",
+                crate::pages::HOTLINE
+            ),
         )
     })
 }
@@ -108,15 +115,42 @@ async fn load(
         .db
         .read(move |c| -> Result<_, ApiError> {
             let d = actions::load(c, code.as_str())?;
-            let agency = agencies::find(c, d.agency_id)?
-                .map(|a| a.name)
-                .unwrap_or_default();
+            let agency = agencies::find(c, d.agency_id)?;
             let evs = events::of_dossier(c, d.id)?;
             let tasks = tasks::of_dossier(c, d.id)?;
-            let eta = tasks
+            let open = |t: &&tasks::Task| matches!(t.status.as_str(), "assigned" | "in_progress");
+            let eta = tasks.iter().filter(open).find_map(|t| t.eta);
+            let deliver = tasks
                 .iter()
-                .filter(|t| matches!(t.status.as_str(), "assigned" | "in_progress"))
-                .find_map(|t| t.eta);
+                .filter(|t| t.kind == "deliver" && t.status != "cancelled")
+                .last();
+            let post_office = match deliver.and_then(|t| t.courier_id) {
+                Some(id) => match couriers::find(c, id)? {
+                    Some(k) => {
+                        post_offices::find(c, k.post_office_id)?.map(|p| (p.name, p.address))
+                    }
+                    None => None,
+                },
+                None => None,
+            };
+            let calendar = WorkCalendar::new(holidays::list(c)?.into_iter().map(|h| h.day));
+            let deadlines = view::deadlines(&d, &evs, &calendar, crate::db::now_utc());
+            let facts = view::PublicFacts {
+                agency_name: agency.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+                agency_address: agency
+                    .as_ref()
+                    .map(|a| a.address.clone())
+                    .unwrap_or_default(),
+                agency_hours: agency.and_then(|a| a.opening_hours),
+                procedure_name: procedures::find(c, &d.procedure_code)?
+                    .map(|p| p.name)
+                    .unwrap_or_default(),
+                post_office,
+                eta,
+                delivery_window: deliver.and_then(|t| t.window_from.zip(t.window_to)),
+                return_by: deadlines["return_by"].as_str().map(str::to_owned),
+                hotline: crate::pages::HOTLINE.to_owned(),
+            };
             let reveal = match digits {
                 Some(dg) if d.phone.ends_with(&dg) => Some(
                     admin_units::find_ward(c, &d.ward_code)?
@@ -128,10 +162,7 @@ async fn load(
             let rows = std::iter::once(Key::Dossier(d.id))
                 .chain(tasks.iter().map(|t| Key::Task(t.id)))
                 .collect();
-            Ok((
-                view::public(&d, &agency, &evs, eta, reveal.as_deref()),
-                rows,
-            ))
+            Ok((view::public(&d, &facts, &evs, reveal.as_deref()), rows))
         })
         .await
 }

@@ -24,6 +24,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/reports", "public"),
     ("GET", "/track", "public"),
     ("GET", "/track/{tracking_code}", "public"),
+    ("POST", "/track/{tracking_code}", "public"),
+    ("GET", "/favicon.ico", "public"),
     ("GET", "/static/{name}", "public"),
     ("GET", "/courier/sw.js", "public"),
     ("GET", "/courier/manifest.webmanifest", "public"),

@@ -141,19 +141,35 @@ async fn tracking_page_renders_the_timeline(backend: Backend) {
         csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
         "{csp}"
     );
-    // The right last four digits show the masked name and the ward.
-    let (_, _, html) = text(&app, &format!("/track/{code}?phone_last4=5678")).await;
+    // The right last four digits show the masked name and the ward; they travel in
+    // a form's body (POST), never in the address: digits in the query reveal nothing.
+    assert!(html.contains("method=\"post\""), "{html}");
+    let post = |digits: &'static str| {
+        app.client
+            .post(format!("{}/track/{code}", app.base))
+            .form(&[("phone_last4", digits)])
+            .send()
+    };
+    let html = post("5678").await.unwrap().text().await.unwrap();
     assert!(
         html.contains("T*** T** B***") && html.contains("Phường Cao Lãnh"),
         "{html}"
     );
     assert!(!html.contains("Nguyễn Huệ") && !html.contains("Trần Thị Bình"));
-    let (_, _, html) = text(&app, &format!("/track/{code}?phone_last4=0000")).await;
+    let html = post("0000").await.unwrap().text().await.unwrap();
     assert!(!html.contains("T*** T** B***") && html.contains("không khớp"));
-    // Errors are pages too, with the API's status codes.
+    let (_, _, html) = text(&app, &format!("/track/{code}?phone_last4=5678")).await;
+    assert!(!html.contains("T*** T** B***"), "{html}");
+    // The procedure is named; the pickup appointment is shown while it is ahead.
+    assert!(html.contains("Cấp đổi giấy phép lái xe"), "{html}");
+    assert!(html.contains("Hẹn lấy hồ sơ"), "{html}");
+    // Errors are pages too, with the API's status codes, in words citizens use and
+    // with the hotline.
     let (status, _, html) = text(&app, "/track/HS000000000VN").await;
     assert_eq!(status, 400, "{html}");
-    assert!(html.contains("không hợp lệ"));
+    assert!(html.contains("Mã tra cứu không đúng"), "{html}");
+    assert!(html.contains("1900 54 54 81"), "{html}");
+    assert!(!html.contains("số kiểm tra"), "{html}");
     let (status, _, html) = text(&app, "/track/HS999999990VN").await;
     assert!(status == 404 || status == 400, "{status}");
     assert!(html.contains("Tra cứu"));
@@ -176,10 +192,80 @@ async fn tracking_page_renders_the_timeline(backend: Backend) {
     assert!(!html.contains("<script>alert"), "{html}");
 }
 
+/// A failed pickup tells the citizen why and how to book again; an assignment shows
+/// once with what the courier comes for; a wrong code speaks plainly, with the hotline.
+async fn public_tracking_explains_failures_and_assignments(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let (dossier, pickup) = assigned_request(&app, &w).await;
+    let code = dossier["tracking_code"].as_str().unwrap();
+    // Reassigned to the same courier: still one line for the citizen.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{pickup}/assign"),
+            &w.dispatcher,
+            &json!({"courier_id": w.courier_id}),
+        )
+        .await;
+    assert!(s == 200 || s == 409, "{s} {v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{pickup}/events"),
+            &w.courier,
+            &json!({"type": "failed", "at": crate::lifecycle::now(), "reason": "not_home"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, track) = app.get(&format!("/api/v1/track/{code}"), "").await;
+    assert_eq!(s, 200, "{track}");
+    assert_eq!(track["procedure_name"], "Cấp đổi giấy phép lái xe");
+    assert_eq!(track["hotline"], "1900 54 54 81");
+    let failure = &track["last_failure"];
+    assert_eq!(failure["task"], "pickup", "{track}");
+    assert_eq!(failure["reason_label"], "Không có người ở nhà", "{track}");
+    assert!(
+        failure["next_step"]
+            .as_str()
+            .unwrap()
+            .contains("1900 54 54 81"),
+        "{track}"
+    );
+    let labels: Vec<&str> = track["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels
+            .iter()
+            .filter(|l| l.starts_with("Đã phân công bưu tá"))
+            .count(),
+        1,
+        "{labels:?}"
+    );
+    assert!(labels.contains(&"Chưa lấy được hồ sơ"), "{labels:?}");
+    let (_, _, html) = text(&app, &format!("/track/{code}")).await;
+    assert!(html.contains("Lý do: Không có người ở nhà"), "{html}");
+    assert!(html.contains("tel:1900545481"), "{html}");
+    // A wrong check digit, in the API too.
+    let (s, bad) = app.get("/api/v1/track/HS000000000VN", "").await;
+    assert_eq!(s, 400);
+    let detail = bad["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Mã tra cứu không đúng") && detail.contains("1900 54 54 81"),
+        "{detail}"
+    );
+    assert!(!detail.contains("số kiểm tra"), "{detail}");
+}
+
 crate::on_both_backends!(
     demo_province_has_every_status,
     me_names_the_caller,
-    tracking_page_renders_the_timeline
+    tracking_page_renders_the_timeline,
+    public_tracking_explains_failures_and_assignments
 );
 
 /// Every page and static file loads nothing from another host: no absolute URL in
@@ -281,4 +367,48 @@ async fn cors_is_closed_and_pages_carry_security_headers() {
         assert_eq!(headers["x-frame-options"], "DENY");
         assert_eq!(headers["x-content-type-options"], "nosniff");
     }
+}
+
+/// An unknown address answers a Vietnamese 404 page to a browser and problem+json to
+/// API clients (and to any path under `/api/`); browsers find a favicon.
+#[tokio::test]
+async fn unknown_urls_answer_a_page_to_browsers_and_problems_to_clients() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let get = |path: &str, accept: Option<&str>| {
+        let mut req = app.client.get(format!("{}{path}", app.base));
+        if let Some(a) = accept {
+            req = req.header("Accept", a);
+        }
+        req.send()
+    };
+    let res = get("/khong-co-trang-nay", Some(browser_accept))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let ctype = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(ctype.starts_with("text/html"), "{ctype}");
+    assert!(res.headers().contains_key("content-security-policy"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Không tìm thấy trang"), "{html}");
+    assert!(html.contains("href=\"/track\""), "{html}");
+    for (path, accept) in [
+        ("/khong-co-trang-nay", None),
+        ("/khong-co-trang-nay", Some("application/json")),
+        ("/api/v1/khong-co", Some(browser_accept)),
+    ] {
+        let res = get(path, accept).await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{path} {accept:?}"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "not_found", "{body}");
+    }
+    let res = get("/favicon.ico", None).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert!(res.text().await.unwrap().starts_with("<svg"));
 }

@@ -52,6 +52,43 @@ async fn docs_page_renders_the_spec_offline() {
         "no external scripts"
     );
     assert!(!html.contains("<script"), "the reference needs no script");
+    // A real reference: a table of contents, Markdown rendered (no raw backticks),
+    // shared answers resolved to their descriptions, schemas with their fields.
+    assert!(html.contains("<nav class=\"toc\""), "table of contents");
+    assert!(
+        html.contains("href=\"#op-trackDossier\""),
+        "TOC links operations"
+    );
+    assert!(
+        html.contains("href=\"#schema-PublicTracking\""),
+        "TOC links schemas"
+    );
+    assert!(!html.contains('`'), "Markdown is rendered, not shown raw");
+    assert!(
+        !html.contains(" ; "),
+        "answers are described, not listed bare"
+    );
+    let spec: serde_json::Value =
+        serde_yaml::from_str(include_str!("../../api-spec/openapi.yaml")).unwrap();
+    let invalid = spec["components"]["responses"]["InvalidTrackingCode"]["description"]
+        .as_str()
+        .unwrap();
+    let first_words: String = invalid.split('`').next().unwrap().trim().to_owned();
+    assert!(!first_words.is_empty());
+    let op = &html[html
+        .find("id=\"op-trackDossier\"")
+        .expect("operation anchor")..];
+    let op = &op[..op[1..]
+        .find("<section class=\"op\"")
+        .map_or(op.len(), |i| i + 1)];
+    assert!(op.contains(&first_words), "400 says why: {first_words}");
+    assert!(op.contains("<code>phone_last4</code>"), "{op}");
+    assert!(op.contains("Không cần đăng nhập"), "who may call it");
+    let schema = &html[html.find("id=\"schema-PublicTracking\"").expect("schema")..];
+    assert!(schema.contains("<code>tracking_code</code>") && schema.contains("bắt buộc"));
+    // Who may call what comes from the access table.
+    let cancel = &html[html.find("id=\"op-cancelDossier\"").unwrap()..];
+    assert!(cancel[..2000.min(cancel.len())].contains("<code>operator</code>"));
     let res = app
         .send(Method::GET, "/api-spec/openapi.yaml", None, None)
         .await;
