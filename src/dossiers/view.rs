@@ -435,7 +435,12 @@ mod tests {
             event("failed", at),
             json!({"task": "pickup", "reason": "not_home", "attempt": 1}),
         );
-        let v = public(&dossier("scheduled"), &facts(), &[failed.clone()], None);
+        let v = public(
+            &dossier("scheduled"),
+            &facts(),
+            std::slice::from_ref(&failed),
+            None,
+        );
         assert_eq!(v["last_failure"]["reason_label"], "Không có người ở nhà");
         assert!(v["last_failure"]["next_step"]
             .as_str()

@@ -256,9 +256,14 @@ fn operation(spec: &Value, method: &str, path: &str, op: &Value) -> Markup {
     }
 }
 
+/// One operation: method, path, the operation object.
+type Op = (String, String, Value);
+/// A tag: name, description, its operations.
+type Group = (String, String, Vec<Op>);
+
 /// Operations grouped by their first tag, in the spec's tag order (untagged last).
-fn by_tag(spec: &Value) -> Vec<(String, String, Vec<(String, String, Value)>)> {
-    let mut groups: Vec<(String, String, Vec<(String, String, Value)>)> = spec
+fn by_tag(spec: &Value) -> Vec<Group> {
+    let mut groups: Vec<Group> = spec
         .get("tags")
         .and_then(Value::as_array)
         .map(|tags| {

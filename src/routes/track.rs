@@ -122,8 +122,7 @@ async fn load(
             let eta = tasks.iter().filter(open).find_map(|t| t.eta);
             let deliver = tasks
                 .iter()
-                .filter(|t| t.kind == "deliver" && t.status != "cancelled")
-                .last();
+                .rfind(|t| t.kind == "deliver" && t.status != "cancelled");
             let post_office = match deliver.and_then(|t| t.courier_id) {
                 Some(id) => match couriers::find(c, id)? {
                     Some(k) => {
