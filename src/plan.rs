@@ -304,22 +304,20 @@ async fn plan_group(
         if !stranded.contains(&&j.id) {
             return true;
         }
-        for part in [StopPart::Pickup, StopPart::Delivery, StopPart::Single] {
-            if let Some(t) = task_of.get(&(j.id.clone(), part)) {
-                bound_elsewhere.push(json!({"task_id": t,
-                    "reason": "Bưu tá đang giữ hồ sơ hoặc đã bắt đầu điểm dừng này đã hết ca"}));
-            }
-        }
+        bound_elsewhere.extend(left_with(
+            &task_of,
+            &j.id,
+            "Bưu tá đang giữ hồ sơ hoặc đã bắt đầu điểm dừng này đã hết ca",
+        ));
         false
     });
     if vehicles.is_empty() {
         let reason = "Ca làm việc của các bưu tá trong ngày đã kết thúc";
-        let mut ids: Vec<i64> = task_of.values().copied().collect();
-        ids.sort_unstable();
-        let left = ids
+        let mut left: Vec<Value> = jobs
             .iter()
-            .map(|t| json!({"task_id": t, "reason": reason}))
+            .flat_map(|j| left_with(&task_of, &j.id, reason))
             .collect();
+        left.extend(bound_elsewhere);
         return Ok((Vec::new(), left));
     }
     let m = state.travel.matrix(&points).await;
@@ -510,16 +508,19 @@ async fn plan_group(
     let mut unassigned: Vec<Value> = solution
         .unassigned
         .iter()
-        .flat_map(|(job, reason)| {
-            [StopPart::Pickup, StopPart::Delivery, StopPart::Single]
-                .into_iter()
-                .filter_map(|p| task_of.get(&(job.clone(), p)).copied())
-                .map(|t| json!({"task_id": t, "reason": reason}))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|(job, reason)| left_with(&task_of, job, reason))
         .collect();
     unassigned.extend(left_out);
     Ok((routes, unassigned))
+}
+
+/// The tasks of planner job `job`, each left out of the plan with `reason`.
+fn left_with(task_of: &HashMap<(String, StopPart), i64>, job: &str, reason: &str) -> Vec<Value> {
+    [StopPart::Pickup, StopPart::Delivery, StopPart::Single]
+        .into_iter()
+        .filter_map(|p| task_of.get(&(job.to_owned(), p)).copied())
+        .map(|t| json!({"task_id": t, "reason": reason}))
+        .collect()
 }
 
 /// The local day a task is due: its window's, else its partner's (a drop-off goes with

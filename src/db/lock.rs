@@ -58,13 +58,11 @@ pub fn dossier_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Dos
 /// Locks a courier's row: assignments to one courier that count what the courier
 /// already carries (capacity) take it, after their dossier's and tasks' locks.
 pub fn courier(conn: &mut DbConnection, courier_id: i64) -> Result<(), StoreError> {
-    let q = couriers::table.find(courier_id).select(couriers::id);
-    match conn {
-        DbConnection::Postgresql(pg) => {
-            q.for_update().first::<i64>(pg).optional()?;
-        }
-        DbConnection::Sqlite(_) => {}
-    }
+    locked!(
+        conn,
+        couriers::table.find(courier_id).select(couriers::id),
+        |q| |c| q.first::<i64>(c).optional()
+    )?;
     Ok(())
 }
 

@@ -459,8 +459,39 @@ pub fn receive(
 ) -> Result<i64, ApiError> {
     let d = lock(conn, code)?;
     require_clerk_of(auth, &d)?;
+    receive_as(
+        conn,
+        &d,
+        &Actor::staff(auth),
+        agency_dossier_code,
+        appointment_date,
+        checked_documents,
+        accept_shortfall,
+        limits,
+    )
+}
+
+/// Registers the dossier (locked by the caller) at the agency on behalf of `actor` (a
+/// clerk, or the one-stop system): the hand-over record, the drop-off done, a pending
+/// pickup cancelled. A count short of the courier's is refused unless accepted.
+#[allow(clippy::too_many_arguments)]
+pub fn receive_as(
+    conn: &mut DbConnection,
+    d: &dossiers::Dossier,
+    actor: &Actor,
+    agency_dossier_code: &str,
+    appointment_date: NaiveDate,
+    checked_documents: &[String],
+    accept_shortfall: bool,
+    limits: AttemptLimits,
+) -> Result<i64, ApiError> {
     let courier = courier_checklist(conn, d.id)?;
-    let short = crate::domain::presence::shortfall(&courier, checked_documents);
+    // The one-stop system reports no count: nothing to compare then.
+    let short = if checked_documents.is_empty() {
+        Vec::new()
+    } else {
+        crate::domain::presence::shortfall(&courier, checked_documents)
+    };
     if !short.is_empty() && !accept_shortfall {
         return Err(ApiError::new(
             ErrorCode::DocumentShortfall,
@@ -472,42 +503,12 @@ pub fn receive(
             ),
         ));
     }
-    receive_as(
-        conn,
-        &d,
-        &Actor::staff(auth),
-        agency_dossier_code,
-        appointment_date,
-        checked_documents,
-        limits,
-    )
-}
-
-/// Registers the dossier at the agency on behalf of `actor` (a clerk, or the one-stop
-/// system): the hand-over record, the drop-off done, a pending pickup cancelled.
-pub fn receive_as(
-    conn: &mut DbConnection,
-    d: &dossiers::Dossier,
-    actor: &Actor,
-    agency_dossier_code: &str,
-    appointment_date: NaiveDate,
-    checked_documents: &[String],
-    limits: AttemptLimits,
-) -> Result<i64, ApiError> {
-    let d = reload(conn, d.id)?;
-    let courier = courier_checklist(conn, d.id)?;
-    // The one-stop system reports no count: nothing to compare then.
-    let short = if checked_documents.is_empty() {
-        Vec::new()
-    } else {
-        crate::domain::presence::shortfall(&courier, checked_documents)
-    };
     let proof = json!({"agency_dossier_code": agency_dossier_code, "appointment_date": appointment_date,
                        "checked_documents": checked_documents, "courier_documents": courier.len(),
                        "shortfall": short});
     record(
         conn,
-        &d,
+        d,
         limits,
         &DossierEvent::Received,
         None,
@@ -610,8 +611,8 @@ pub fn result_ready(
     result_ready_as(conn, &d, &actor, outcome, zones, limits)
 }
 
-/// Records the agency's decision on behalf of `actor` (a clerk, or the one-stop
-/// system); a result going home gets its collection and delivery tasks.
+/// Records the agency's decision on the dossier (locked by the caller) on behalf of
+/// `actor` (a clerk, or the one-stop system); a result going home gets its collection and delivery tasks.
 pub fn result_ready_as(
     conn: &mut DbConnection,
     d: &dossiers::Dossier,
@@ -620,10 +621,9 @@ pub fn result_ready_as(
     zones: &ZoneIndex,
     limits: AttemptLimits,
 ) -> Result<i64, ApiError> {
-    let d = reload(conn, d.id)?;
     record(
         conn,
-        &d,
+        d,
         limits,
         &DossierEvent::ResultReady { outcome },
         None,
@@ -632,10 +632,10 @@ pub fn result_ready_as(
     )?;
     dossiers::set_outcome(conn, d.id, outcome.as_str())?;
     cancel_open_tasks(conn, d.id, &[TaskKind::Pickup, TaskKind::Dropoff], actor.at)?;
-    if ctx_of(&d, limits)?.result_goes_home() {
+    if ctx_of(d, limits)?.result_goes_home() {
         let agency =
             agencies::find(conn, d.agency_id)?.ok_or_else(|| ApiError::not_found("cơ quan"))?;
-        new_return_leg(conn, &d, &agency, zones, actor.at)?;
+        new_return_leg(conn, d, &agency, zones, actor.at)?;
     }
     Ok(d.id)
 }

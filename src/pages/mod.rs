@@ -71,17 +71,42 @@ pub fn layout(title: &str, page: &str, head_extra: Markup, body: Markup) -> Mark
 /// The support hotline printed where a citizen may need a person.
 pub const HOTLINE: &str = "1900 54 54 81";
 
-/// The page a browser gets for an unknown address: 404, in Vietnamese, with the way on.
-pub fn not_found(state: &AppState) -> HttpResponse {
+/// A page anyone may open (no sign-in): the brand bar with `app_title`, then `main`
+/// in the narrow column, answered with `status`.
+pub fn public_page(
+    state: &AppState,
+    status: actix_web::http::StatusCode,
+    title: &str,
+    page: &str,
+    app_title: &str,
+    main: Markup,
+) -> HttpResponse {
     let doc = layout(
-        "Không tìm thấy trang — Buuta",
-        "not-found",
+        title,
+        page,
         html! {},
         html! {
             header.top {
                 a.brand href="/" { "Buuta" }
-                span.app-title { "Bưu chính công ích" }
+                span.app-title { (app_title) }
             }
+            (main)
+        },
+    );
+    let mut res = html_response(state, doc);
+    *res.status_mut() = status;
+    res
+}
+
+/// The page a browser gets for an unknown address: 404, in Vietnamese, with the way on.
+pub fn not_found(state: &AppState) -> HttpResponse {
+    public_page(
+        state,
+        actix_web::http::StatusCode::NOT_FOUND,
+        "Không tìm thấy trang — Buuta",
+        "not-found",
+        "Bưu chính công ích",
+        html! {
             main.narrow #not-found {
                 h1 { "Không tìm thấy trang" }
                 p { "Địa chỉ này không có trên Buuta. Có thể đường dẫn bị gõ sai hoặc đã cũ." }
@@ -92,10 +117,7 @@ pub fn not_found(state: &AppState) -> HttpResponse {
                 p.muted { "Cần hỗ trợ, gọi tổng đài " strong { (HOTLINE) } "." }
             }
         },
-    );
-    let mut res = html_response(state, doc);
-    *res.status_mut() = actix_web::http::StatusCode::NOT_FOUND;
-    res
+    )
 }
 
 /// A staff application: header, a `main` the page script fills, the scripts.

@@ -2,7 +2,6 @@
 //! `GET /api/v1/track/{code}`, readable without JavaScript on a small phone. The
 //! receipt's QR code lands on `/track/{code}`.
 
-use super::{html_response, layout};
 use crate::error::ApiError;
 use crate::routes::track::lookup;
 use crate::routing::Routes;
@@ -78,22 +77,17 @@ fn search_form(code: &str) -> Markup {
 }
 
 fn page(state: &AppState, status: StatusCode, title: &str, body: Markup) -> HttpResponse {
-    let doc = layout(
+    super::public_page(
+        state,
+        status,
         title,
         "track",
-        html! {},
+        "Tra cứu hồ sơ",
         html! {
-            header.top {
-                a.brand href="/" { "Buuta" }
-                span.app-title { "Tra cứu hồ sơ" }
-            }
             main.narrow { (body) }
             script src=(super::assets::url("track.js")) {}
         },
-    );
-    let mut res = html_response(state, doc);
-    *res.status_mut() = status;
-    res
+    )
 }
 
 async fn search(state: web::Data<AppState>, q: web::Query<SearchQuery>) -> HttpResponse {

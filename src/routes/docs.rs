@@ -53,15 +53,13 @@ async fn index(state: web::Data<AppState>) -> HttpResponse {
             "Cán bộ tiếp nhận hồ sơ, yêu cầu bổ sung, báo có kết quả.",
         ),
     ];
-    let doc = crate::pages::layout(
+    crate::pages::public_page(
+        &state,
+        actix_web::http::StatusCode::OK,
         "Buuta — Bưu chính công ích",
         "index",
-        html! {},
+        "Bưu chính công ích",
         html! {
-            header.top {
-                a.brand href="/" { "Buuta" }
-                span.app-title { "Bưu chính công ích" }
-            }
             main.narrow {
                 h1 { "Lấy và trả hồ sơ hành chính tận nhà" }
                 p { "Dịch vụ tiếp nhận hồ sơ và trả kết quả giải quyết thủ tục hành chính tận nhà qua bưu chính công ích." }
@@ -77,8 +75,7 @@ async fn index(state: web::Data<AppState>) -> HttpResponse {
                 }
             }
         },
-    );
-    html_response(&state, doc)
+    )
 }
 
 async fn docs(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

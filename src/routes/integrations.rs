@@ -198,6 +198,8 @@ async fn one_stop_event(
                 (None, None) => None,
             }
             .ok_or_else(|| ApiError::not_found("hồ sơ"))?;
+            // The write decides from the dossier's state: under its lock (see `db`).
+            let d = actions::reload(c, d.id)?;
             let actor = Actor {
                 user_id: None,
                 role: "one_stop".into(),
@@ -211,7 +213,7 @@ async fn one_stop_event(
                     let (Some(ac), Some(date)) = (agency_code.as_deref(), appointment) else {
                         return Err(ApiError::internal("received fields checked"));
                     };
-                    actions::receive_as(c, &d, &actor, ac, date, &[], limits)?;
+                    actions::receive_as(c, &d, &actor, ac, date, &[], false, limits)?;
                 }
                 (_, Some(outcome)) => {
                     let index = zones.get(c)?;
