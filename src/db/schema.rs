@@ -401,3 +401,17 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    cash_handovers (id) {
+        id -> BigInt,
+        courier_id -> BigInt,
+        day -> Date,
+        amount_vnd -> BigInt,
+        collected_vnd -> BigInt,
+        cashier_name -> Text,
+        note -> Nullable<Text>,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}

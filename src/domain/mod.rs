@@ -1,6 +1,7 @@
 //! The domain: plain Rust with no HTTP and no SQL, unit-tested alone.
 
 pub mod agency_hours;
+pub mod cash;
 pub mod deadlines;
 pub mod dispatch;
 pub mod dossier;

@@ -96,7 +96,10 @@ pub fn of(method: &str, path: &str) -> Option<Access> {
         | ("GET", "/api/v1/complaints") => Roles(INTAKE),
         (
             "POST",
-            "/api/v1/dispatch/auto-assign" | "/api/v1/dispatch/plan" | "/api/v1/tasks/{id}/assign",
+            "/api/v1/dispatch/auto-assign"
+            | "/api/v1/dispatch/plan"
+            | "/api/v1/tasks/{id}/assign"
+            | "/api/v1/reports/cash/handovers",
         )
         | (
             "GET",
@@ -106,7 +109,9 @@ pub fn of(method: &str, path: &str) -> Option<Access> {
             | "/api/v1/couriers/positions"
             | "/api/v1/reports/summary"
             | "/api/v1/reports/dossiers.csv"
-            | "/api/v1/reports/charts/{name}.svg",
+            | "/api/v1/reports/charts/{name}.svg"
+            | "/api/v1/reports/cash"
+            | "/api/v1/reports/cash.csv",
         ) => Roles(DISPATCH),
         (
             "POST",

@@ -5,6 +5,7 @@ pub mod access;
 pub mod admin_units;
 pub mod agencies;
 pub mod auth;
+pub mod cash;
 pub mod complaints;
 pub mod couriers;
 pub mod dispatch;
@@ -61,6 +62,7 @@ pub fn all_routes() -> Routes {
     integrations::routes(&mut r);
     complaints::routes(&mut r);
     reports::routes(&mut r);
+    cash::routes(&mut r);
     crate::pages::routes(&mut r);
     r
 }

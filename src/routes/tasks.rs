@@ -259,6 +259,16 @@ fn check_event(b: EventBody) -> Result<actions::TaskEventInput, ApiError> {
                     "Cần họ tên người nhận",
                 );
             }
+            // Return-only dossiers pay the postal fee at the door on delivery.
+            if p.get("fees_collected_vnd")
+                .is_some_and(|f| !f.as_i64().is_some_and(|f| (0..=100_000_000).contains(&f)))
+            {
+                check.push(
+                    "proof.fees_collected_vnd",
+                    ErrorCode::ValidationFailed,
+                    "Số tiền đã thu không hợp lệ",
+                );
+            }
             has_evidence(&mut check, p);
         }
         (Some(TaskEventType::PickedUp | TaskEventType::Delivered), None) => {

@@ -131,6 +131,9 @@ const MATRIX: &[(&str, &str, &str)] = &[
         "/api/v1/reports/charts/{name}.svg",
         "dispatcher,admin",
     ),
+    ("GET", "/api/v1/reports/cash", "dispatcher,admin"),
+    ("GET", "/api/v1/reports/cash.csv", "dispatcher,admin"),
+    ("POST", "/api/v1/reports/cash/handovers", "dispatcher,admin"),
     ("POST", "/api/v1/tasks/{id}/events", "courier"),
     ("POST", "/api/v1/tasks/{id}/otp", "courier"),
     ("POST", "/api/v1/me/positions", "courier"),
@@ -234,7 +237,7 @@ async fn other_peoples_objects_are_forbidden(backend: Backend) {
         )
         .await;
     assert_eq!(s, 403, "another courier's task");
-    let appointment = (chrono::Utc::now() + chrono::Duration::days(5)).format("%Y-%m-%d");
+    let appointment = crate::lifecycle::vn_day(5).format("%Y-%m-%d");
     let receive = json!({"agency_dossier_code": "X-1", "appointment_date": appointment.to_string(), "checked_documents": ["Đơn đề nghị"]});
     let (s, _) = app
         .post(

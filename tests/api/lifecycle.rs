@@ -120,8 +120,15 @@ pub async fn assigned_request(app: &TestApp, w: &World) -> (Value, i64) {
     (v["dossier"].clone(), pickup)
 }
 
+/// The calendar day `days_ahead` from today in Vietnam (UTC+7): between 17:00 and
+/// 24:00 UTC, "tomorrow" in UTC is already today there.
+pub fn vn_day(days_ahead: i64) -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7) + chrono::Duration::days(days_ahead))
+        .date_naive()
+}
+
 pub fn window(days_ahead: i64) -> Value {
-    let day = (chrono::Utc::now() + chrono::Duration::days(days_ahead)).format("%Y-%m-%d");
+    let day = vn_day(days_ahead).format("%Y-%m-%d");
     json!({"from": format!("{day}T08:00:00+07:00"), "to": format!("{day}T11:00:00+07:00")})
 }
 
@@ -895,9 +902,7 @@ async fn staff_search_pickup_requests(b: Backend) {
             .map(|d| d["tracking_code"].as_str().unwrap().to_owned())
             .collect()
     };
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2))
-        .format("%Y-%m-%d")
-        .to_string();
+    let tomorrow = vn_day(2).format("%Y-%m-%d").to_string();
     for (query, expected) in [
         (
             "status=cancelled".to_owned(),

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod authz;
+mod cash;
 mod dispatch;
 mod dossier_errors;
 mod durability;

@@ -54,9 +54,7 @@ async fn one_stop_events_are_verified_and_move_the_dossier(b: Backend) {
         )
         .await;
     assert_eq!(s, 200);
-    let appointment = (chrono::Utc::now() + chrono::Duration::days(7))
-        .format("%Y-%m-%d")
-        .to_string();
+    let appointment = crate::lifecycle::vn_day(7).format("%Y-%m-%d").to_string();
     let received = |t: i64, id: &str| {
         json!({"event_id": id, "type": "received", "timestamp": t, "tracking_code": code,
                "agency_dossier_code": "000.00.12.H18-261123-0042", "appointment_date": appointment})

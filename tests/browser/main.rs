@@ -6,6 +6,12 @@ mod harness;
 
 use harness::{App, Browser};
 
+/// The calendar day `days_ahead` from today in Vietnam (UTC+7).
+fn vn_day(days_ahead: i64) -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7) + chrono::Duration::days(days_ahead))
+        .date_naive()
+}
+
 /// Phone and desktop viewports.
 const PHONE: (u32, u32) = (360, 740);
 const DESKTOP: (u32, u32) = (1280, 800);
@@ -156,7 +162,7 @@ async fn a_request_goes_through_every_page() {
     )
     .await;
     // Tomorrow morning: couriers have room then at any hour the test runs.
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+    let tomorrow = vn_day(1).format("%Y-%m-%d");
     b.js(&format!(
         "const d = document.querySelector('#pickup-date'); d.value = '{tomorrow}'; \
          d.dispatchEvent(new Event('change', {{bubbles: true}})); \
@@ -516,7 +522,7 @@ async fn operator_console_keyboard_errors_and_confirmation() {
         .await;
     assert_eq!(street_errors, 0);
     // A past day is flagged at once.
-    let yesterday = (chrono::Utc::now() - chrono::Duration::days(2)).format("%Y-%m-%d");
+    let yesterday = vn_day(-2).format("%Y-%m-%d");
     b.js(&format!(
         "const d = document.querySelector('#pickup-date'); d.value = '{yesterday}'; \
          d.dispatchEvent(new Event('change', {{bubbles: true}})); return true;"
@@ -548,7 +554,7 @@ async fn operator_console_keyboard_errors_and_confirmation() {
         .await;
     b.wait("#agency option[value='1']").await;
     b.wait("#agency").await.select_by_value("1").await.unwrap();
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+    let tomorrow = vn_day(1).format("%Y-%m-%d");
     b.js(&format!(
         "const d = document.querySelector('#pickup-date'); d.value = '{tomorrow}'; \
          d.dispatchEvent(new Event('change', {{bubbles: true}})); \
@@ -621,7 +627,7 @@ async fn operator_finds_reschedules_and_cancels() {
         .await;
     let failure = b.wait("#found-failure").await.text().await.unwrap();
     assert!(failure.contains("Không có người ở nhà"), "{failure}");
-    let day = (chrono::Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%d");
+    let day = vn_day(3).format("%Y-%m-%d");
     b.js(&format!(
         "document.querySelector('#resched-date').value = '{day}'; \
          document.querySelector('#resched-from').value = '13:30'; \
@@ -757,7 +763,7 @@ async fn desk_separates_lists_and_confirms_results() {
 async fn request_for_tomorrow(app: &App, phone: &str) -> String {
     let operator = app.token("tongdai", "buuta-demo").await;
     let dispatcher = app.token("dieuphoi", "buuta-demo").await;
-    let day = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+    let day = vn_day(1).format("%Y-%m-%d");
     let client = reqwest::Client::new();
     let d: serde_json::Value = client
         .post(format!("{}/api/v1/pickup-requests", app.base))
@@ -797,7 +803,7 @@ async fn courier_receipt_and_failed_stop() {
     let failing = request_for_tomorrow(&app, "0911000111").await;
     let (courier, pickup) = holder(&app, &failing, "pickup").await;
     let (_, dropoff) = holder(&app, &failing, "dropoff").await;
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+    let tomorrow = vn_day(1).format("%Y-%m-%d");
     b.size(PHONE.0, PHONE.1).await;
     b.login(&app.base, "/courier", &courier).await;
     b.click(&format!("[data-date='{tomorrow}']")).await;

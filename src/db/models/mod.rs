@@ -3,6 +3,7 @@
 
 pub mod admin_units;
 pub mod agencies;
+pub mod cash;
 pub mod citizens;
 pub mod complaints;
 pub mod couriers;
