@@ -24,6 +24,15 @@
 //   #charts                       figure[data-chart=dossiers-per-day|on-time-per-week|lead-time-distribution]
 //                                 [data-state=loading|ready|error] > .chart-box > img (src blob:…, alt) once
 //                                 loaded; figcaption > .chart-title, .chart-note
+//   #cash                         cash reconciliation card (đối soát thu hộ); [data-state=loading|ready|error|too-long]
+//   #cash-totals dd[data-key=expected_vnd|collected_vnd|handed_over_vnd|pending_vnd]  [data-value] (đồng)
+//   #cash-lines tbody tr[data-courier-id][data-day][data-status=pending|matched|short|over]
+//                                 cells .expected, .collected, .handed, .gap [data-value]; button.record-handover
+//                                 on a pending day ("Ghi nhận nộp tiền")
+//   #cash-csv                     "Tải CSV đối soát" (saves doi-soat-thu-ho-FROM-TO.csv)
+//   #handover-dialog              <dialog> (form #handover-form): #handover-amount (prefilled with what the
+//                                 courier recorded), #handover-cashier, #handover-note, #handover-save,
+//                                 #handover-cancel; field errors as .field-error; 409 shown in #handover-conflict
 // URL query: ?from=YYYY-MM-DD&to=YYYY-MM-DD&post_office_id=<id|all>&agency_id=<id>
 (function () {
   'use strict';
@@ -267,6 +276,7 @@
       error: h('div', { id: 'report-error', class: 'report-error', role: 'alert', hidden: true }),
       summary: h('div', { id: 'summary', class: 'summary', dataset: { state: 'loading' } }),
       charts: h('section', { id: 'charts', class: 'charts', 'aria-labelledby': 'charts-title' }),
+      cash: h('section', { id: 'cash', class: 'card block cash', 'aria-labelledby': 'cash-title', dataset: { state: 'loading' } }),
     };
     els.form = h('form', { id: 'filters', class: 'card filters', novalidate: true, onsubmit: onApply },
       h('div', { class: 'filter-fields' },
@@ -286,7 +296,7 @@
     B.mount(B.app(),
       h('h1', {}, 'Báo cáo dịch vụ'),
       els.form, els.loading, els.error,
-      h('div', { class: 'report-grid' }, els.summary, els.charts));
+      h('div', { class: 'report-grid' }, els.summary, els.charts, els.cash));
 
     const f = filtersFromUrl();
     fillForm(f);
@@ -351,6 +361,7 @@
       B.mount(els.summary, h('div', { class: 'summary-main' }, h('p', { class: 'muted' }, 'Đang tải số liệu…')));
     }
     loadCharts(f, query, gen);
+    loadCash(f, gen);
     try {
       const [summary, r, overdueList] = await Promise.all([
         B.api('GET', `/api/v1/reports/summary?${query}`),
@@ -619,6 +630,214 @@
     fig.classList.remove('is-loading');
   }
 
+  // ---------- cash reconciliation (đối soát thu hộ) ----------
+
+  const CASH_MAX_DAYS = 92;
+  const CASH_STATUS_CLASS = { pending: 'warn', matched: 'ok', short: 'bad', over: 'info' };
+  let cashFilters = null;
+
+  function cashQuery(f) {
+    const q = new URLSearchParams({ from: f.from, to: f.to });
+    if (f.postOffice && f.postOffice !== 'all') q.set('post_office_id', f.postOffice);
+    return q.toString();
+  }
+
+  function daysBetween(from, to) {
+    return Math.round((new Date(`${to}T00:00:00Z`) - new Date(`${from}T00:00:00Z`)) / 86400e3) + 1;
+  }
+
+  /** A signed amount as "+5.000 ₫" / "−10.000 ₫" / "0 ₫". */
+  const signedMoney = (v) => (v === null || v === undefined ? '—'
+    : `${v > 0 ? '+' : v < 0 ? '−' : ''}${B.money(Math.abs(v))}`);
+
+  function cashHead(...rest) {
+    return [h('h2', { id: 'cash-title' }, 'Đối soát thu hộ'),
+      h('p', { class: 'hint' }, 'Cước bưu chính và lệ phí thu hộ cơ quan mà bưu tá phải thu theo từng ngày, số bưu tá ghi đã thu tại nhà dân và số thủ quỹ bưu cục nhận khi bưu tá nộp tiền cuối ca.'),
+      ...rest];
+  }
+
+  async function loadCash(f, gen) {
+    cashFilters = f;
+    const csv = h('button', { id: 'cash-csv', type: 'button', onclick: () => downloadCashCsv(f) }, 'Tải CSV đối soát');
+    if (daysBetween(f.from, f.to) > CASH_MAX_DAYS) {
+      els.cash.dataset.state = 'too-long';
+      B.mount(els.cash, cashHead(h('p', { class: 'muted empty' },
+        `Đối soát tối đa ${CASH_MAX_DAYS} ngày mỗi lần. Chọn khoảng thời gian ngắn hơn để xem.`)));
+      return;
+    }
+    els.cash.dataset.state = 'loading';
+    els.cash.classList.add('is-loading');
+    if (!B.$('#cash-lines', els.cash)) B.mount(els.cash, cashHead(h('p', { class: 'muted' }, 'Đang tải số liệu đối soát…')));
+    try {
+      const [report, r] = await Promise.all([
+        B.api('GET', `/api/v1/reports/cash?${cashQuery(f)}`),
+        loadRefs().catch(() => ({ agencies: new Map(), postOffices: new Map(), couriers: new Map() })),
+      ]);
+      if (gen !== generation) return;
+      renderCash(f, report, r, csv);
+      els.cash.dataset.state = 'ready';
+    } catch (err) {
+      if (gen !== generation || err instanceof AuthLost || !B.session()) return;
+      els.cash.dataset.state = 'error';
+      B.mount(els.cash, cashHead(h('p', { class: 'report-error', role: 'alert' }, `Không tải được số liệu đối soát. ${errorText(err)}`),
+        h('button', { type: 'button', onclick: () => loadCash(f, generation) }, 'Thử lại')));
+    } finally {
+      els.cash.classList.remove('is-loading');
+    }
+  }
+
+  function renderCash(f, report, r, csv) {
+    const t = report.totals || {};
+    const stat = (key, label, cls) => h('div', { class: 'stat' },
+      h('dt', {}, label), h('dd', { dataset: { key, value: String(t[key] || 0) }, class: cls || null }, B.money(t[key] || 0)));
+    const today = B.today();
+    const rows = (report.items || []).map((l) => {
+      const hv = l.handover;
+      const name = l.courier_name || r.couriers.get(l.courier_id) || `Bưu tá số ${l.courier_id}`;
+      const gap = l.handover_gap_vnd;
+      return h('tr', { dataset: { courierId: String(l.courier_id), day: l.day, status: l.status } },
+        h('th', { scope: 'row' }, h('span', { class: 'cash-day' }, dmy(l.day)), h('span', { class: 'cash-courier' }, name)),
+        h('td', { class: 'num', dataset: { label: 'Lượt thu' } }, num(l.collections)),
+        h('td', { class: 'num expected', dataset: { label: 'Phải thu', value: String(l.expected_vnd) },
+          title: `Cước ${B.money(l.expected_postal_vnd)} · lệ phí thu hộ ${B.money(l.expected_agency_vnd)}` }, B.money(l.expected_vnd)),
+        h('td', { class: ['num', 'collected', l.collection_gap_vnd ? 'rate-warn' : null], dataset: { label: 'Bưu tá ghi đã thu', value: String(l.collected_vnd) },
+          title: l.collection_gap_vnd ? `Lệch so với phải thu: ${signedMoney(l.collection_gap_vnd)}` : null }, B.money(l.collected_vnd)),
+        h('td', { class: 'num handed', dataset: { label: 'Thủ quỹ nhận', value: hv ? String(hv.amount_vnd) : '' },
+          title: hv ? `Thủ quỹ ${hv.cashier_name}, lúc ${B.fmtDateTime(hv.recorded_at)}${hv.note ? ` · ${hv.note}` : ''}` : null },
+        hv ? B.money(hv.amount_vnd) : '—',
+        hv ? h('span', { class: 'frac' }, hv.cashier_name) : null),
+        h('td', { class: ['num', 'gap', gap ? 'rate-bad' : null], dataset: { label: 'Chênh lệch', value: gap === null || gap === undefined ? '' : String(gap) } },
+          signedMoney(gap)),
+        h('td', { class: 'cash-status', dataset: { label: 'Trạng thái' } },
+          h('span', { class: ['badge', CASH_STATUS_CLASS[l.status] || null] }, l.status_label || l.status),
+          !hv && l.day <= today
+            ? h('button', { type: 'button', class: 'record-handover', onclick: () => openHandover(l, name) }, 'Ghi nhận nộp tiền')
+            : null));
+    });
+    const head = ['Ngày · bưu tá', 'Lượt thu', 'Phải thu', 'Bưu tá ghi đã thu', 'Thủ quỹ nhận', 'Chênh lệch', 'Trạng thái'];
+    B.mount(els.cash, cashHead(
+      h('dl', { id: 'cash-totals', class: 'stats' },
+        stat('expected_vnd', 'Phải thu'),
+        stat('collected_vnd', 'Bưu tá ghi đã thu', t.collected_vnd !== t.expected_vnd ? 'warn' : null),
+        stat('handed_over_vnd', 'Thủ quỹ đã nhận'),
+        stat('pending_vnd', 'Chưa nộp', t.pending_vnd ? 'warn' : null)),
+      h('p', { class: 'cash-count' }, `${num(t.lines || 0)} ngày công: ${num(t.matched || 0)} khớp, ${num(t.short || 0)} thiếu, ${num(t.over || 0)} thừa, ${num(t.pending || 0)} chưa nộp.`),
+      table('cash-lines', 'Đối soát thu hộ theo bưu tá và ngày', head, rows,
+        `Không có khoản thu nào từ ${dmy(f.from)} đến ${dmy(f.to)}.`),
+      h('div', { class: 'filter-actions' }, csv)));
+  }
+
+  /** The hand-over form for one courier's day, in a modal dialog. */
+  function openHandover(line, name) {
+    const key = B.uuid(); // one key per opening: a retried save is not recorded twice
+    const amount = h('input', { id: 'handover-amount', name: 'amount_vnd', type: 'number', inputmode: 'numeric', min: 0, step: 1, required: true, value: String(line.collected_vnd) });
+    const cashier = h('input', { id: 'handover-cashier', name: 'cashier_name', type: 'text', required: true, maxlength: 100, autocomplete: 'name' });
+    const note = h('textarea', { id: 'handover-note', name: 'note', rows: 2, maxlength: 500 });
+    const conflict = h('p', { id: 'handover-conflict', class: 'report-error', role: 'alert', hidden: true });
+    const save = h('button', { id: 'handover-save', type: 'submit', class: 'primary' }, 'Lưu');
+    const cancel = h('button', { id: 'handover-cancel', type: 'button', onclick: () => dialog.close() }, 'Huỷ');
+    const diff = h('p', { class: 'hint', 'aria-live': 'polite' });
+    const showDiff = () => {
+      const v = Number(amount.value);
+      if (amount.value === '' || !Number.isFinite(v)) { diff.textContent = ''; return; }
+      const g = v - line.expected_vnd;
+      diff.textContent = g ? `Chênh lệch so với phải thu: ${signedMoney(g)} (${g < 0 ? 'thiếu' : 'thừa'}).` : 'Khớp với số phải thu.';
+      diff.className = g ? 'hint warn' : 'hint ok';
+    };
+    amount.addEventListener('input', showDiff);
+    // A field's old error goes as soon as the user changes it.
+    const clearOwn = (e) => {
+      const box = e.target.closest('.field');
+      if (!box) return;
+      B.$$('.field-error', box).forEach((x) => x.remove());
+      e.target.classList.remove('invalid');
+      e.target.removeAttribute('aria-invalid');
+    };
+    const form = h('form', { id: 'handover-form', method: 'dialog', novalidate: true, onsubmit: onSave, oninput: clearOwn },
+      h('h2', {}, 'Ghi nhận nộp tiền cuối ca'),
+      h('p', {}, h('strong', {}, name), ` · ngày ${dmy(line.day)}`),
+      h('p', { class: 'hint' }, `Phải thu ${B.money(line.expected_vnd)} (cước ${B.money(line.expected_postal_vnd)}, lệ phí thu hộ ${B.money(line.expected_agency_vnd)}); bưu tá ghi đã thu ${B.money(line.collected_vnd)}.`),
+      conflict,
+      field('handover-amount', 'Số tiền thủ quỹ đếm được (đồng)', amount, null), diff,
+      field('handover-cashier', 'Họ tên thủ quỹ', cashier, null),
+      field('handover-note', 'Ghi chú (không bắt buộc)', note, 'Ví dụ: lý do chênh lệch.'),
+      h('div', { class: 'filter-actions' }, save, cancel));
+    amount.dataset.field = 'amount_vnd';
+    cashier.dataset.field = 'cashier_name';
+    note.dataset.field = 'note';
+    const dialog = h('dialog', { id: 'handover-dialog', class: 'handover-dialog', 'aria-labelledby': 'handover-title' }, form);
+    B.$('h2', form).id = 'handover-title';
+    dialog.addEventListener('close', () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+    showDiff();
+    cashier.focus();
+
+    async function onSave(e) {
+      e.preventDefault();
+      B.clearFieldErrors(form);
+      conflict.hidden = true;
+      const errors = [];
+      const v = amount.value.trim();
+      if (!/^\d+$/.test(v)) errors.push({ field: 'amount_vnd', message: 'Nhập số tiền bằng số nguyên đồng, không âm.' });
+      if (!cashier.value.trim()) errors.push({ field: 'cashier_name', message: 'Nhập họ tên thủ quỹ nhận tiền.' });
+      if (errors.length) { B.showFieldErrors(form, { problem: { errors } }); return; }
+      save.disabled = true;
+      save.textContent = 'Đang lưu…';
+      const body = { courier_id: line.courier_id, day: line.day, amount_vnd: Number(v), cashier_name: cashier.value.trim() };
+      if (note.value.trim()) body.note = note.value.trim();
+      try {
+        const done = await B.api('POST', '/api/v1/reports/cash/handovers', body, { idempotencyKey: key });
+        dialog.close();
+        const g = done.handover_gap_vnd;
+        B.toast(g ? `Đã ghi nhận ${B.money(body.amount_vnd)} của ${name}; chênh lệch ${signedMoney(g)}.`
+          : `Đã ghi nhận ${B.money(body.amount_vnd)} của ${name}, khớp số phải thu.`, g ? 'warn' : 'ok');
+        loadCash(cashFilters, generation);
+      } catch (err) {
+        if (err instanceof AuthLost || !B.session()) return;
+        if (err.status === 409) {
+          conflict.textContent = (err.problem && err.problem.detail) || 'Ngày này đã được ghi nhận nộp tiền.';
+          conflict.hidden = false;
+          loadCash(cashFilters, generation);
+        } else if (err.status === 422) {
+          B.showFieldErrors(form, err);
+        } else {
+          conflict.textContent = `Chưa lưu được. ${errorText(err)}`;
+          conflict.hidden = false;
+        }
+      } finally {
+        save.disabled = false;
+        save.textContent = 'Lưu';
+      }
+    }
+  }
+
+  async function downloadCashCsv(f) {
+    const btn = B.$('#cash-csv', els.cash);
+    if (btn) { btn.disabled = true; btn.textContent = 'Đang tải CSV…'; }
+    try {
+      const res = await authFetch(`/api/v1/reports/cash.csv?${cashQuery(f)}`);
+      const blob = await res.blob();
+      saveBlob(blob, `doi-soat-thu-ho-${f.from}-${f.to}.csv`);
+      B.toast('Đã tải tệp CSV đối soát thu hộ.', 'ok');
+    } catch (err) {
+      if (err instanceof AuthLost || !B.session()) return;
+      B.toast(`Không tải được CSV đối soát. ${errorText(err)}`, 'error');
+    } finally {
+      if (btn) { btn.disabled = false; btn.textContent = 'Tải CSV đối soát'; }
+    }
+  }
+
+  /** Saves a downloaded blob under `name`. */
+  function saveBlob(blob, name) {
+    const url = URL.createObjectURL(new Blob([blob], { type: 'text/csv;charset=utf-8' }));
+    const a = h('a', { href: url, download: name, class: 'sr-only' }, name);
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 30000);
+  }
+
   // ---------- CSV ----------
 
   async function downloadCsv() {
@@ -629,13 +848,7 @@
     els.csv.textContent = 'Đang tải CSV…';
     try {
       const res = await authFetch(`/api/v1/reports/dossiers.csv?${filtersToQuery(f, true)}`);
-      const blob = await res.blob();
-      const url = URL.createObjectURL(new Blob([blob], { type: 'text/csv;charset=utf-8' }));
-      const a = h('a', { href: url, download: `ho-so-${B.today()}.csv`, class: 'sr-only' }, 'Tải CSV');
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 30000);
+      saveBlob(await res.blob(), `ho-so-${B.today()}.csv`);
       B.toast('Đã tải tệp CSV danh sách hồ sơ.', 'ok');
     } catch (err) {
       if (err instanceof AuthLost || !B.session()) return;

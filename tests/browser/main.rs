@@ -880,3 +880,106 @@ async fn courier_receipt_and_failed_stop() {
     b.wait("#stops").await;
     assert_no_page_errors(&b, "courier").await;
 }
+
+/// The dispatcher reconciles a courier's day on the reports page: what was due, what
+/// the courier recorded, the cashier's count in a dialog (a blank cashier is refused
+/// and records nothing), the short line shown at once, the CSV downloaded.
+#[tokio::test]
+async fn reports_reconcile_cash_and_record_the_handover() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = App::start().await;
+    let token = app.token("dieuphoi", "buuta-demo").await;
+    b.size(DESKTOP.0, DESKTOP.1).await;
+    b.login(&app.base, "/reports", "dieuphoi").await;
+    b.wait("#cash[data-state=ready]").await;
+    let today = vn_day(0).to_string();
+    let row = b
+        .js(&format!(
+            "const r = document.querySelector('#cash-lines tr[data-status=pending][data-day=\"{today}\"]'); \
+             return r && [r.dataset.courierId, r.querySelector('.expected').dataset.value, r.querySelector('.collected').dataset.value];"
+        ))
+        .await;
+    let row = row.as_array().unwrap_or_else(|| panic!("a pending day today: {row}"));
+    let courier: i64 = row[0].as_str().unwrap().parse().unwrap();
+    let expected: i64 = row[1].as_str().unwrap().parse().unwrap();
+    let collected: i64 = row[2].as_str().unwrap().parse().unwrap();
+    assert!(expected > 0 && collected > 0, "{row:?}");
+    shots(&b, "reports-cash", DESKTOP).await;
+
+    let sel = format!("#cash-lines tr[data-courier-id='{courier}'][data-day='{today}']");
+    b.click(&format!("{sel} button.record-handover")).await;
+    b.wait("#handover-dialog[open]").await;
+    let prefilled = b
+        .js("return document.querySelector('#handover-amount').value;")
+        .await;
+    assert_eq!(prefilled, collected.to_string());
+    // No cashier: refused beside the field, nothing recorded.
+    b.click("#handover-save").await;
+    b.wait("[data-field=cashier_name][aria-invalid=true]").await;
+    let cash = |v: &serde_json::Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["courier_id"] == courier && l["day"] == today.as_str())
+            .cloned()
+            .unwrap()
+    };
+    let before = app.get("/api/v1/reports/cash", &token).await;
+    assert!(cash(&before)["handover"].is_null(), "{before}");
+
+    let counted = collected - 5_000;
+    b.js(&format!(
+        "const a = document.querySelector('#handover-amount'); a.value = '{counted}'; \
+         a.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
+    ))
+    .await;
+    b.fill("#handover-cashier", "Lê Thu Ngân").await;
+    assert_eq!(
+        b.js("return document.querySelectorAll('#handover-form .field-error').length;")
+            .await,
+        0,
+        "the old error goes once the field is filled"
+    );
+    b.fill("#handover-note", "Thiếu 5.000 đồng, bưu tá nộp bù ngày mai")
+        .await;
+    shots(&b, "reports-cash-handover", DESKTOP).await;
+    b.click("#handover-save").await;
+    b.wait(&format!("{sel}[data-status=short]")).await;
+    let gap = b
+        .js(&format!(
+            "return document.querySelector(\"{sel} .gap\").dataset.value;"
+        ))
+        .await;
+    assert_eq!(gap, (counted - expected).to_string());
+    assert_eq!(
+        b.js("return !!document.querySelector('#handover-dialog');")
+            .await,
+        false,
+        "the dialog closed"
+    );
+    let after = app.get("/api/v1/reports/cash", &token).await;
+    let line = cash(&after);
+    assert_eq!(line["handover"]["amount_vnd"], counted, "{line}");
+    assert_eq!(line["handover"]["cashier_name"], "Lê Thu Ngân");
+    assert_eq!(line["status"], "short");
+    assert_eq!(
+        b.js(&format!(
+            "return document.querySelectorAll(\"{sel} button.record-handover\").length;"
+        ))
+        .await,
+        0,
+        "recorded once: no second button"
+    );
+
+    b.click("#cash-csv").await;
+    b.until(
+        "the CSV saved",
+        "document.querySelector('#toast')?.textContent.includes('CSV đối soát')",
+    )
+    .await;
+    shots(&b, "reports-cash-recorded", DESKTOP).await;
+    assert_no_page_errors(&b, "reports cash").await;
+}
