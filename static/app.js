@@ -307,6 +307,88 @@
     return start(roles, ready);
   };
 
+  // ---------- dates typed and shown as dd/mm/yyyy ----------
+  // A native date field shows the browser's locale (mm/dd/yyyy on an English browser).
+  // Every <input type=date> a page adds gets a text field in front of it that reads
+  // and takes dd/mm/yyyy, and a calendar button opening the native picker; the native
+  // input stays in the page, visually hidden, and keeps the value (YYYY-MM-DD) and the
+  // events pages listen to. Its `value` setter updates the text too.
+
+  /** `YYYY-MM-DD` → `DD/MM/YYYY` ('' for anything else). */
+  B.dmy = (iso) => (/^\d{4}-\d{2}-\d{2}$/.test(iso || '') ? iso.split('-').reverse().join('/') : '');
+  /** `D/M/YYYY` (also with `.` or `-`, or 8 digits) → `YYYY-MM-DD`, or null if no such day. */
+  B.parseDmy = (text) => {
+    const m = /^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$/.exec(text || '') || /^\s*(\d{2})(\d{2})(\d{4})\s*$/.exec(text || '');
+    if (!m) return null;
+    const [d, mo, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const t = new Date(Date.UTC(y, mo - 1, d));
+    if (t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d) return null;
+    return `${y}-${pad2(mo)}-${pad2(d)}`;
+  };
+
+  const VALUE = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value');
+  const fire = (el, type) => el.dispatchEvent(new Event(type, { bubbles: true }));
+
+  function upgradeDate(native) {
+    if (native.dataset.dmy) return;
+    native.dataset.dmy = '1';
+    const id = native.id || `date-${B.uuid().slice(0, 8)}`;
+    native.id = id;
+    const text = B.h('input', {
+      type: 'text', id: `${id}-text`, class: 'date-text', inputmode: 'numeric', autocomplete: 'off',
+      placeholder: 'dd/mm/yyyy', maxlength: 10, title: 'Ngày/tháng/năm, ví dụ 08/12/2026', required: native.required,
+    });
+    text.value = B.dmy(VALUE.get.call(native));
+    Object.defineProperty(native, 'value', {
+      configurable: true,
+      get() { return VALUE.get.call(this); },
+      set(v) { VALUE.set.call(this, v); text.value = B.dmy(VALUE.get.call(this)); },
+    });
+    native.focus = () => text.focus();
+    const pick = B.h('button', {
+      type: 'button', class: 'date-pick', 'aria-label': 'Chọn ngày trên lịch', title: 'Chọn ngày trên lịch',
+      onclick: () => { try { native.showPicker(); } catch (_) { text.focus(); } },
+    }, B.svg('svg', { viewBox: '0 0 24 24', width: 20, height: 20, 'aria-hidden': 'true', focusable: 'false' },
+      B.svg('rect', { x: 3, y: 5, width: 18, height: 16, rx: 2, fill: 'none', stroke: 'currentColor', 'stroke-width': 2 }),
+      B.svg('path', { d: 'M3 10h18M8 3v4M16 3v4', stroke: 'currentColor', 'stroke-width': 2, fill: 'none' })));
+    const wrap = B.h('span', { class: 'date-field' });
+    native.replaceWith(wrap);
+    native.classList.add('date-native');
+    native.tabIndex = -1;
+    native.setAttribute('aria-hidden', 'true');
+    wrap.append(text, pick, native);
+    B.$$(`label[for="${CSS.escape(id)}"]`).forEach((l) => { l.htmlFor = text.id; });
+
+    const set = (iso) => {
+      if (iso === VALUE.get.call(native)) return;
+      VALUE.set.call(native, iso);
+      fire(native, 'input');
+      fire(native, 'change');
+    };
+    text.addEventListener('input', (e) => {
+      // Slashes come by themselves after the day and the month.
+      if (e.inputType === 'insertText' && /^\d{2}$|^\d{1,2}\/\d{2}$/.test(text.value)) text.value += '/';
+      const iso = B.parseDmy(text.value);
+      if (iso) set(iso);
+    });
+    text.addEventListener('change', () => {
+      const iso = B.parseDmy(text.value);
+      set(iso || '');
+      if (iso) text.value = B.dmy(iso);
+    });
+    native.addEventListener('change', () => { text.value = B.dmy(VALUE.get.call(native)); });
+  }
+
+  new MutationObserver((records) => {
+    for (const r of records) {
+      for (const n of r.addedNodes) {
+        if (n.nodeType !== 1) continue;
+        if (n.matches('input[type=date]')) upgradeDate(n);
+        else n.querySelectorAll('input[type=date]:not([data-dmy])').forEach(upgradeDate);
+      }
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true });
+
   // ---------- network indicator ----------
   function showNet() {
     const n = document.getElementById('net');

@@ -4,7 +4,8 @@
 //
 // Selectors for end-to-end tests:
 //   #filters                      the filter form (submit = #apply)
-//   #from, #to                    period, <input type=date> (YYYY-MM-DD, Vietnam dates, `to` inclusive)
+//   #from, #to                    period, <input type=date> (YYYY-MM-DD, Vietnam dates, `to` inclusive),
+//                                 shown and typed as dd/mm/yyyy in #from-text, #to-text (app.js)
 //   #post-office                  <select>: post office id, or "all" (admins, users without a post office)
 //   #agency                       <select>: agency id, or "" for all agencies
 //   #apply                        "Xem báo cáo" (applies the filters, updates the URL query)

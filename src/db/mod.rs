@@ -452,15 +452,68 @@ fn create_pg_database_if_missing(url: &str) -> Result<(), String> {
     }
 }
 
+thread_local! {
+    /// How far this thread's clock is moved, in microseconds: zero except while the
+    /// demo loader writes its history of past weeks (see `as_if_at`).
+    static CLOCK_SHIFT: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
 /// Now, as stored: naive UTC truncated to microseconds so both backends compare equal.
 pub fn now_utc() -> chrono::NaiveDateTime {
     use chrono::{SubsecRound, Utc};
-    Utc::now().naive_utc().trunc_subsecs(6)
+    Utc::now().naive_utc().trunc_subsecs(6) + chrono::Duration::microseconds(CLOCK_SHIFT.get())
+}
+
+/// Runs `f` on this thread as if it were `at` (naive UTC): every `now_utc` inside
+/// reads `at` plus the time `f` has taken. For the demo's past weeks only, so that
+/// their events are written with the moments they stand for (events are append-only).
+pub fn as_if_at<T>(at: chrono::NaiveDateTime, f: impl FnOnce() -> T) -> T {
+    struct Reset(i64);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CLOCK_SHIFT.set(self.0);
+        }
+    }
+    let _reset = Reset(CLOCK_SHIFT.get());
+    CLOCK_SHIFT.set(0);
+    let shift = (at - now_utc()).num_microseconds().unwrap_or(0);
+    CLOCK_SHIFT.set(shift);
+    f()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn as_if_at_moves_this_threads_clock_and_puts_it_back() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 5)
+            .and_then(|d| d.and_hms_opt(2, 0, 0))
+            .unwrap();
+        let seen = as_if_at(at, || {
+            let inner = as_if_at(at - chrono::Duration::days(1), now_utc);
+            (now_utc(), inner)
+        });
+        assert!((seen.0 - at).num_seconds().abs() < 5, "{seen:?}");
+        assert!(
+            (seen.1 - (at - chrono::Duration::days(1)))
+                .num_seconds()
+                .abs()
+                < 5
+        );
+        assert!(
+            (chrono::Utc::now().naive_utc() - now_utc())
+                .num_seconds()
+                .abs()
+                < 5
+        );
+        let other = std::thread::spawn(move || as_if_at(at, || std::thread::spawn(now_utc).join()));
+        let real = other.join().unwrap().unwrap();
+        assert!(
+            (chrono::Utc::now().naive_utc() - real).num_seconds().abs() < 5,
+            "other threads keep the real clock"
+        );
+    }
 
     #[test]
     fn url_scheme_picks_the_backend() {

@@ -416,10 +416,17 @@ fn xml_escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// Largest number of category labels under the axis: more would overlap.
+const MAX_AXIS_LABELS: usize = 16;
+/// Narrowest bar slot (in chart units) that still gets its value written above it.
+const MIN_VALUE_SLOT: f64 = 24.0;
+
 /// A bar chart as a standalone SVG document; `values` may be missing (`None`: no bar).
-/// `percent` formats values as percentages of 1.
+/// `percent` formats values as percentages of 1. Text is sized to stay legible when
+/// the chart is shown at about 500 px wide: with many bars, only every k-th category
+/// is labelled and values are left to the bars' tooltips.
 pub fn bar_chart_svg(title: &str, bars: &[(String, Option<f64>)], percent: bool) -> String {
-    let (w, h, left, bottom, top) = (720.0, 320.0, 48.0, 64.0, 40.0);
+    let (w, h, left, bottom, top) = (720.0, 320.0, 56.0, 76.0, 44.0);
     let plot_h = h - bottom - top;
     let max = if percent {
         1.0
@@ -432,10 +439,11 @@ pub fn bar_chart_svg(title: &str, bars: &[(String, Option<f64>)], percent: bool)
     let n = bars.len().max(1) as f64;
     let slot = (w - left - 16.0) / n;
     let bar_w = (slot * 0.7).max(1.0);
+    let label_every = bars.len().div_ceil(MAX_AXIS_LABELS).max(1);
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{t}\" font-family=\"sans-serif\" font-size=\"11\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{t}\" font-family=\"sans-serif\" font-size=\"15\" fill=\"#222\">\
          <title>{t}</title><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\
-         <text x=\"{left}\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{t}</text>\
+         <text x=\"{left}\" y=\"26\" font-size=\"18\" font-weight=\"bold\">{t}</text>\
          <line x1=\"{left}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#333\"/>",
         t = xml_escape(title),
         y0 = h - bottom,
@@ -464,18 +472,25 @@ pub fn bar_chart_svg(title: &str, bars: &[(String, Option<f64>)], percent: bool)
                 number_vi(*v)
             };
             svg.push_str(&format!(
-                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar_w:.1}\" height=\"{bh:.1}\" fill=\"#c8102e\"><title>{l}: {shown}</title></rect>\
-                 <text x=\"{cx:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\">{shown}</text>",
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar_w:.1}\" height=\"{bh:.1}\" fill=\"#c8102e\"><title>{l}: {shown}</title></rect>",
                 y = h - bottom - bh,
                 l = xml_escape(label),
-                cx = x + bar_w / 2.0,
-                ty = h - bottom - bh - 4.0,
             ));
+            if slot >= MIN_VALUE_SLOT {
+                svg.push_str(&format!(
+                    "<text x=\"{cx:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\" data-value=\"{i}\">{shown}</text>",
+                    cx = x + bar_w / 2.0,
+                    ty = h - bottom - bh - 5.0,
+                ));
+            }
+        }
+        if i % label_every != 0 {
+            continue;
         }
         svg.push_str(&format!(
-            "<text x=\"{cx:.1}\" y=\"{y}\" text-anchor=\"end\" transform=\"rotate(-40 {cx:.1} {y})\">{l}</text>",
+            "<text x=\"{cx:.1}\" y=\"{y}\" text-anchor=\"end\" transform=\"rotate(-40 {cx:.1} {y})\" data-label=\"{i}\">{l}</text>",
             cx = x + bar_w / 2.0,
-            y = h - bottom + 14.0,
+            y = h - bottom + 18.0,
             l = xml_escape(label),
         ));
     }
@@ -485,6 +500,25 @@ pub fn bar_chart_svg(title: &str, bars: &[(String, Option<f64>)], percent: bool)
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn many_bars_keep_the_axis_text_legible() {
+        let bars: Vec<(String, Option<f64>)> = (0..45)
+            .map(|i| (format!("{:02}/11", i % 30 + 1), Some(i as f64)))
+            .collect();
+        let svg = bar_chart_svg("Số hồ sơ", &bars, false);
+        let labels = svg.matches("data-label=").count();
+        assert!((10..=16).contains(&labels), "{labels} category labels");
+        assert_eq!(
+            svg.matches("data-value=").count(),
+            0,
+            "no values crowded over narrow bars"
+        );
+        assert!(svg.contains("font-size=\"15\""));
+        let few = bar_chart_svg("Số hồ sơ", &bars[..5], false);
+        assert_eq!(few.matches("data-label=").count(), 5);
+        assert_eq!(few.matches("data-value=").count(), 5);
+    }
 
     #[test]
     fn numbers_read_the_vietnamese_way() {

@@ -38,10 +38,44 @@ async fn demo_province_has_every_status(backend: Backend) {
     let (_, list) = app
         .get("/api/v1/pickup-requests?limit=500", &dispatcher)
         .await;
-    let items = list["items"].as_array().unwrap();
+    let all = list["items"].as_array().unwrap();
+    // Sixty of today in every status, and weeks of completed history before them.
+    let today = crate::lifecycle::vn_day(0).to_string();
+    let (items, past): (Vec<&Value>, Vec<&Value>) = all
+        .iter()
+        .partition(|d| d["created_at"].as_str().unwrap().starts_with(&today));
     assert_eq!(items.len(), 60);
+    assert!(past.len() >= 150, "{} past dossiers", past.len());
+    assert!(past.iter().all(|d| d["status"] == "completed"), "{past:?}");
+    let oldest = past
+        .iter()
+        .map(|d| d["created_at"].as_str().unwrap()[..10].to_owned())
+        .min()
+        .unwrap();
+    assert!(
+        oldest <= crate::lifecycle::vn_day(-35).to_string(),
+        "history starts five weeks back or more: {oldest}"
+    );
+    // The reports show trends: a month of days with dossiers, past days' cash handed
+    // over (a few days short or over), today's still to hand over.
+    let (_, summary) = app.get("/api/v1/reports/summary", &dispatcher).await;
+    assert!(
+        summary["by_day"].as_array().unwrap().len() >= 15,
+        "{summary}"
+    );
+    let from = crate::lifecycle::vn_day(-30);
+    let (_, cash) = app
+        .get(&format!("/api/v1/reports/cash?from={from}"), &dispatcher)
+        .await;
+    let count = |k: &str| cash["totals"][k].as_i64().unwrap();
+    assert!(
+        count("matched") >= 10 && count("short") + count("over") >= 1,
+        "{}",
+        cash["totals"]
+    );
+    assert!(count("pending") >= 1, "today's cash is not handed over yet");
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
-    for d in items {
+    for d in &items {
         *by_status
             .entry(d["status"].as_str().unwrap().to_owned())
             .or_default() += 1;

@@ -894,6 +894,33 @@ async fn reports_reconcile_cash_and_record_the_handover() {
     b.size(DESKTOP.0, DESKTOP.1).await;
     b.login(&app.base, "/reports", "dieuphoi").await;
     b.wait("#cash[data-state=ready]").await;
+    // Dates read and are typed day/month/year whatever the browser's language.
+    let shown = b
+        .js("return [document.querySelector('#from-text').value, document.querySelector('label[for=from-text]')?.textContent];")
+        .await;
+    assert_eq!(
+        shown[0],
+        vn_day(-29).format("%d/%m/%Y").to_string(),
+        "{shown}"
+    );
+    assert_eq!(shown[1], "Từ ngày");
+    let from = vn_day(-6);
+    b.js("document.querySelector('#from-text').value = ''; return true;")
+        .await;
+    b.fill("#from-text", &from.format("%d%m%Y").to_string())
+        .await;
+    assert_eq!(
+        b.js("return [document.querySelector('#from-text').value, document.querySelector('#from').value];")
+            .await,
+        serde_json::json!([from.format("%d/%m/%Y").to_string(), from.to_string()]),
+        "typed digits get their slashes and set the date"
+    );
+    b.click("#apply").await;
+    b.until(
+        "the period applied",
+        &format!("location.search.includes('from={from}') && document.querySelector('#cash').dataset.state === 'ready'"),
+    )
+    .await;
     let today = vn_day(0).to_string();
     let row = b
         .js(&format!(
@@ -901,7 +928,9 @@ async fn reports_reconcile_cash_and_record_the_handover() {
              return r && [r.dataset.courierId, r.querySelector('.expected').dataset.value, r.querySelector('.collected').dataset.value];"
         ))
         .await;
-    let row = row.as_array().unwrap_or_else(|| panic!("a pending day today: {row}"));
+    let row = row
+        .as_array()
+        .unwrap_or_else(|| panic!("a pending day today: {row}"));
     let courier: i64 = row[0].as_str().unwrap().parse().unwrap();
     let expected: i64 = row[1].as_str().unwrap().parse().unwrap();
     let collected: i64 = row[2].as_str().unwrap().parse().unwrap();
