@@ -20,6 +20,7 @@
 //   #failed-attempts tr[data-reason]  [data-count]; an .empty paragraph when none
 //   #complaints-summary           complaint counts (dd[data-key=total|open|answered|overdue|answered_late])
 //   #overdue-complaints           <ul>; li[data-complaint-id] with .code, .due, .status
+//   #load-spread                  under #by-courier: [data-days], [data-mean-ratio] (busiest / least busy courier per day)
 //   #by-agency, #by-post-office, #by-courier, #by-day   grouping tables (tbody tr[data-key]); each in a
 //                                 card #block-agency, #block-post-office, #block-courier, #block-day
 //   #charts                       figure[data-chart=dossiers-per-day|on-time-per-week|lead-time-distribution]
@@ -495,9 +496,23 @@
     h('div', { class: 'summary-groups' },
       card('Theo cơ quan tiếp nhận', 'agency', byAgency),
       card('Theo bưu cục', 'post-office', byPostOffice),
-      card('Theo bưu tá', 'courier', byCourier),
+      card('Theo bưu tá', 'courier', byCourier, spreadNote(s.load_spread)),
       card('Theo ngày tiếp nhận', 'day', byDay)));
     captionCharts(f, s);
+  }
+
+  /** How evenly work spread between couriers, day by day. */
+  function spreadNote(sp) {
+    if (!sp || !sp.days) {
+      return h('p', { id: 'load-spread', class: 'hint', dataset: { days: '0' } },
+        'Chênh lệch khối lượng giữa bưu tá: chưa có ngày nào có từ hai bưu tá cùng làm việc.');
+    }
+    const w = sp.worst;
+    return h('p', { id: 'load-spread', class: ['load-spread', sp.mean_ratio > 2 ? 'warn' : null],
+      dataset: { days: String(sp.days), meanRatio: String(sp.mean_ratio) } },
+    h('strong', {}, `Chênh lệch khối lượng giữa bưu tá: trung bình ${fmt1(sp.mean_ratio)} lần`),
+    ` (số việc của người nhiều nhất so với người ít nhất trong ngày, ${num(sp.days)} ngày). `,
+    w ? `Ngày lệch nhất ${dmy(w.day)}: ${num(w.max_tasks)} và ${num(w.min_tasks)} việc, ${num(w.couriers)} bưu tá.` : '');
   }
 
   function scopeText(f, r) {

@@ -145,6 +145,79 @@ pub struct CourierFigures {
     pub failed_attempts: u64,
 }
 
+/// One day's spread of work between the couriers who worked that day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DaySpread {
+    pub day: NaiveDate,
+    /// Couriers with at least one task done or failed that day.
+    pub couriers: u32,
+    pub max_tasks: u32,
+    pub min_tasks: u32,
+    /// `max_tasks / min_tasks`.
+    pub ratio: f64,
+}
+
+/// How evenly work spread between couriers: per Vietnam day with two couriers or
+/// more at work, the ratio of the busiest courier's tasks (done or failed: picked up,
+/// handed over, collected, delivered, failed) to the least busy one's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LoadSpread {
+    /// Days with two couriers or more at work.
+    pub days: u32,
+    /// Mean of the days' ratios (1 = perfectly even).
+    pub mean_ratio: Option<f64>,
+    /// The day with the largest ratio.
+    pub worst: Option<DaySpread>,
+}
+
+/// Kinds of events that close (or fail) one task of a courier.
+const TASK_ENDS: [&str; 5] = [
+    "picked_up",
+    "handed_over",
+    "collected",
+    "delivered",
+    "failed",
+];
+
+/// The spread of work between couriers over the events of `dossiers`.
+pub fn load_spread(dossiers: &[DossierFacts]) -> LoadSpread {
+    let mut per_day: BTreeMap<NaiveDate, BTreeMap<i64, u32>> = BTreeMap::new();
+    for e in dossiers.iter().flat_map(|d| &d.events) {
+        if let (true, Some(c)) = (TASK_ENDS.contains(&e.kind.as_str()), e.courier_id) {
+            *per_day
+                .entry(to_vn(e.at).date_naive())
+                .or_default()
+                .entry(c)
+                .or_default() += 1;
+        }
+    }
+    let days: Vec<DaySpread> = per_day
+        .into_iter()
+        .filter(|(_, by)| by.len() >= 2)
+        .map(|(day, by)| {
+            let max_tasks = by.values().copied().max().unwrap_or(0);
+            let min_tasks = by.values().copied().min().unwrap_or(0).max(1);
+            DaySpread {
+                day,
+                couriers: by.len() as u32,
+                max_tasks,
+                min_tasks,
+                ratio: (f64::from(max_tasks) / f64::from(min_tasks) * 100.0).round() / 100.0,
+            }
+        })
+        .collect();
+    let n = days.len();
+    LoadSpread {
+        days: n as u32,
+        mean_ratio: (n > 0).then(|| {
+            (days.iter().map(|d| d.ratio).sum::<f64>() / n as f64 * 100.0).round() / 100.0
+        }),
+        worst: days
+            .into_iter()
+            .max_by(|a, b| a.ratio.total_cmp(&b.ratio).then(b.day.cmp(&a.day))),
+    }
+}
+
 /// The whole summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
@@ -156,6 +229,7 @@ pub struct Summary {
     pub by_agency: Vec<Group<i64>>,
     pub by_post_office: Vec<Group<i64>>,
     pub by_courier: Vec<CourierFigures>,
+    pub load_spread: LoadSpread,
     pub by_day: Vec<Group<NaiveDate>>,
 }
 
@@ -310,6 +384,7 @@ pub fn summarize(
         by_agency: group(dossiers, |d| Some(d.agency_id), cal, policy, now),
         by_post_office: group(dossiers, |d| d.post_office_id, cal, policy, now),
         by_courier: couriers.into_values().collect(),
+        load_spread: load_spread(dossiers),
         by_day: group(
             dossiers,
             |d| Some(to_vn(d.created_at).date_naive()),
@@ -500,6 +575,47 @@ pub fn bar_chart_svg(title: &str, bars: &[(String, Option<f64>)], percent: bool)
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn load_spread_compares_the_busiest_and_least_busy_courier_of_each_day() {
+        let ev = |kind: &str, at: &str, courier: i64| EventFact {
+            kind: kind.into(),
+            status_after: String::new(),
+            at: t(at),
+            fail_reason: None,
+            courier_id: Some(courier),
+        };
+        let mut d = DossierFacts {
+            events: vec![
+                // Monday: courier 1 four tasks, courier 2 one.
+                ev("picked_up", "2026-11-02T09:00:00", 1),
+                ev("handed_over", "2026-11-02T14:00:00", 1),
+                ev("failed", "2026-11-02T15:00:00", 1),
+                ev("delivered", "2026-11-02T16:00:00", 1),
+                ev("picked_up", "2026-11-02T10:00:00", 2),
+                ev("arrived", "2026-11-02T09:55:00", 2), // not a task's end
+                // Tuesday: two each.
+                ev("picked_up", "2026-11-03T09:00:00", 1),
+                ev("collected", "2026-11-03T10:00:00", 1),
+                ev("picked_up", "2026-11-03T09:00:00", 2),
+                ev("delivered", "2026-11-03T11:00:00", 2),
+                // Wednesday: one courier only, no spread.
+                ev("picked_up", "2026-11-04T09:00:00", 3),
+            ],
+            ..journey(false, false)
+        };
+        d.id = 9;
+        let s = load_spread(&[d]);
+        assert_eq!(s.days, 2);
+        assert_eq!(s.mean_ratio, Some(2.5));
+        let worst = s.worst.unwrap();
+        assert_eq!(
+            (worst.max_tasks, worst.min_tasks, worst.couriers),
+            (4, 1, 2)
+        );
+        assert_eq!(worst.day.to_string(), "2026-11-02");
+        assert_eq!(load_spread(&[]), LoadSpread::default());
+    }
 
     #[test]
     fn many_bars_keep_the_axis_text_legible() {

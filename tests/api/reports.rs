@@ -330,6 +330,11 @@ async fn report_figures_match_the_seeded_answers(b: Backend) {
         ),
         (&json!(w.courier_id), &json!(3), &json!(2), &json!(2))
     );
+    assert_eq!(
+        r["load_spread"],
+        json!({"days": 0, "mean_ratio": null, "worst": null}),
+        "one courier at work: no spread to measure"
+    );
     assert_eq!(r["complaints"]["total"], 2);
     assert_eq!(r["complaints"]["overdue"], 1);
     assert_eq!(r["complaints"]["answered_late"], 1);

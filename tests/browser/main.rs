@@ -894,6 +894,12 @@ async fn reports_reconcile_cash_and_record_the_handover() {
     b.size(DESKTOP.0, DESKTOP.1).await;
     b.login(&app.base, "/reports", "dieuphoi").await;
     b.wait("#cash[data-state=ready]").await;
+    b.wait("#summary[data-state=ready]").await;
+    let spread = b
+        .js("const p = document.querySelector('#load-spread'); return [Number(p.dataset.days), p.textContent];")
+        .await;
+    assert!(spread[0].as_i64().unwrap() > 0, "{spread}");
+    assert!(spread[1].as_str().unwrap().contains("lần"), "{spread}");
     // Dates read and are typed day/month/year whatever the browser's language.
     let shown = b
         .js("return [document.querySelector('#from-text').value, document.querySelector('label[for=from-text]')?.textContent];")
