@@ -162,6 +162,28 @@ fn partner(kind: TaskKind) -> TaskKind {
 
 /// Why `courier` may not take `task`, if they may not: inactive, another province,
 /// not their zone, a day off, or already carrying their capacity.
+/// The courier who holds the dossier's papers for `task`: a drop-off's after the
+/// pickup, a delivery's after the collection. Those stops cannot change hands.
+fn holder_of(
+    conn: &mut DbConnection,
+    d: &dossiers::Dossier,
+    task: &tasks::Task,
+) -> Result<Option<i64>, ApiError> {
+    let (before, holding) = match task.kind.as_str() {
+        "dropoff" => ("pickup", ["picked_up", "in_transit"].as_slice()),
+        "deliver" => ("collect", ["out_for_delivery"].as_slice()),
+        _ => return Ok(None),
+    };
+    if !holding.contains(&d.status.as_str()) {
+        return Ok(None);
+    }
+    Ok(tasks::of_dossier(conn, d.id)?
+        .into_iter()
+        .rev()
+        .find(|t| t.kind == before && t.status == "done")
+        .and_then(|t| t.courier_id))
+}
+
 fn ineligibility(
     conn: &mut DbConnection,
     courier: &couriers::Courier,
@@ -171,6 +193,13 @@ fn ineligibility(
 ) -> Result<Option<&'static str>, ApiError> {
     if !courier.active {
         return Ok(Some("bưu tá đang không hoạt động"));
+    }
+    if let Some(holder) = holder_of(conn, d, task)? {
+        if holder != courier.id {
+            return Ok(Some(
+                "hồ sơ đang do bưu tá khác giữ: chỉ người đang giữ hồ sơ mới nộp hoặc giao được",
+            ));
+        }
     }
     if office.province_code != d.province_code {
         return Ok(Some("bưu tá thuộc tỉnh khác"));

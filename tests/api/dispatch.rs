@@ -676,7 +676,7 @@ async fn plan_numbers_each_route_and_keeps_carried_dossiers(b: Backend) {
     let a = w.courier_id;
     let bee = courier_id_of(&app, &w.admin, &w.other_courier).await;
     // B carries three dossiers (picked up, drop-off at the agency still to do).
-    let mut carried = Vec::new();
+    let (mut carried, mut codes) = (Vec::new(), Vec::new());
     for i in 0..3 {
         let (s, d) = app
             .post(
@@ -705,7 +705,40 @@ async fn plan_numbers_each_route_and_keeps_carried_dossiers(b: Backend) {
             .await;
         assert_eq!(s, 200, "{v}");
         carried.push(dropoff);
+        codes.push(d["tracking_code"].as_str().unwrap().to_owned());
     }
+    // B holds the papers: a dispatcher cannot hand B's drop-off to A.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{}/assign", carried[0]),
+            &w.dispatcher,
+            &json!({"courier_id": a}),
+        )
+        .await;
+    assert_eq!(s, 409, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("đang giữ hồ sơ"),
+        "{v}"
+    );
+    let (_, d) = app
+        .get(&format!("/api/v1/dossiers/{}", codes[0]), &w.dispatcher)
+        .await;
+    let t = d["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == carried[0])
+        .unwrap();
+    assert_eq!(t["courier_id"], bee, "unchanged: {t}");
+    // Re-assigning it to its holder stays allowed (a no-op for the route).
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{}/assign", carried[0]),
+            &w.dispatcher,
+            &json!({"courier_id": bee}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
     // A has started a stop: their route is under way.
     let (s, d) = app
         .post(
