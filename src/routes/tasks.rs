@@ -44,18 +44,7 @@ async fn assign(
     let who = auth.clone();
     let expect = super::if_match(&req);
     // Whose route the task leaves, and its day, to re-time both routes after.
-    let before = state
-        .db
-        .read(
-            move |c| -> Result<Option<(Option<i64>, chrono::NaiveDate)>, ApiError> {
-                let Some(t) = tasks::find(c, task_id)? else {
-                    return Ok(None);
-                };
-                let siblings = tasks::of_dossier(c, t.dossier_id)?;
-                Ok(Some((t.courier_id, crate::plan::day_of(&t, &siblings))))
-            },
-        )
-        .await?;
+    let before = route_of_task(&state, task_id).await?;
     let res = idempotency::write(
         &state,
         &auth,
@@ -78,6 +67,25 @@ async fn assign(
         }
     }
     Ok(res)
+}
+
+/// The courier whose route holds task `task_id`, and the route's day.
+async fn route_of_task(
+    state: &AppState,
+    task_id: i64,
+) -> Result<Option<(Option<i64>, chrono::NaiveDate)>, ApiError> {
+    state
+        .db
+        .read(
+            move |c| -> Result<Option<(Option<i64>, chrono::NaiveDate)>, ApiError> {
+                let Some(t) = tasks::find(c, task_id)? else {
+                    return Ok(None);
+                };
+                let siblings = tasks::of_dossier(c, t.dossier_id)?;
+                Ok(Some((t.courier_id, crate::plan::day_of(&t, &siblings))))
+            },
+        )
+        .await
 }
 
 fn task_and_dossier(
@@ -328,14 +336,26 @@ async fn event(
     let who = auth.clone();
     let expect = super::if_match(&req);
     let presence = state.presence.clone();
-    idempotency::write(&state, &auth, &req, &digest, StatusCode::OK, move |c| {
+    // A failed attempt takes the stop (and what depended on it) off the route: the
+    // rest of that route is renumbered and re-timed at once, on the board and the phone.
+    let route = match input.event {
+        TaskEventType::Failed => route_of_task(&state, task_id).await?,
+        _ => None,
+    };
+    let res = idempotency::write(&state, &auth, &req, &digest, StatusCode::OK, move |c| {
         if !expect.is_any() {
             expect.check(&actions::lock_task(c, task_id)?.1)?;
         }
         let dossier_id = actions::task_event(c, &who, task_id, &input, limits, &presence)?;
         task_and_dossier(c, task_id, dossier_id, who.role)
     })
-    .await
+    .await?;
+    if let Some((Some(courier), day)) = route {
+        if let Err(e) = crate::plan::refresh_routes(&state, vec![courier], day).await {
+            tracing::warn!(error = %e.detail, "route not re-timed after a failed attempt");
+        }
+    }
+    Ok(res)
 }
 
 /// A code sent with a pickup or delivery is checked first in a transaction of its own,

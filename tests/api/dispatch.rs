@@ -1130,6 +1130,20 @@ async fn routes_follow_reassignment_cancellation_and_new_work_at_once(b: Backend
     assert_numbered(&route, k1);
     assert_eq!(route[0].0, first, "{route:?}");
     assert!(route.iter().any(|s| s.0 == fresh), "{route:?}");
+
+    // The started stop fails (nobody home): it waits for a new appointment on the same
+    // courier, and the route stays numbered 1..n with ETAs in order.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{first}/events"),
+            &token,
+            &json!({"type": "failed", "at": crate::lifecycle::now(), "reason": "not_home"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let after = stored_route(&app, &w.dispatcher, k1, &day).await;
+    assert_numbered(&after, k1);
+    assert!(after.iter().any(|s| s.0 == fresh), "{after:?}");
 }
 
 /// Issue 13: auto-assignment spreads a day's work over the couriers on shift instead of
