@@ -1269,6 +1269,20 @@
       err.message = message;
       return err;
     };
+    // The "fees collected" field, prefilled with what the dossier says is due.
+    const feesField = () => {
+      const fees = info && info.fees ? info.fees.total_vnd : null;
+      const known = fees !== null && fees !== undefined;
+      return field('fees-collected', 'Số tiền đã thu (đồng)',
+        h('input', { id: 'fees-collected', name: 'proof.fees_collected_vnd', inputmode: 'numeric', required: true, autocomplete: 'off', value: known ? String(fees) : '' }),
+        known ? `Theo hồ sơ: ${B.money(fees)}. Sửa nếu thu khác.` : 'Nhập số tiền đã thu của người dân, 0 nếu không thu.');
+    };
+    // The amount typed in the fees field, in đồng.
+    const feesOf = (form) => {
+      const raw = form.querySelector('#fees-collected').value.replace(/[\s.,₫đ]/g, '');
+      if (!/^\d{1,9}$/.test(raw) || Number(raw) > 100000000) throw fieldError('proof.fees_collected_vnd', 'Nhập số tiền bằng chữ số, từ 0 đến 100.000.000');
+      return Number(raw);
+    };
 
     if (type === 'arrived') {
       parts.push(h('p', {}, `Xác nhận bạn đã đến ${atAgency(stop) ? 'cơ quan' : 'nhà người dân'}. Thời điểm được ghi là lúc bấm nút.`));
@@ -1301,10 +1315,7 @@
       boxes.forEach((b) => b.querySelector('input').addEventListener('change', (e) => showMissing(e.target.form)));
       parts.push(field('seal-number', 'Số niêm phong túi hồ sơ',
         h('input', { id: 'seal-number', name: 'proof.seal_number', required: true, maxlength: 50, autocapitalize: 'characters', autocomplete: 'off' })));
-      const fees = info && info.fees ? info.fees.total_vnd : null;
-      parts.push(field('fees-collected', 'Số tiền đã thu (đồng)',
-        h('input', { id: 'fees-collected', name: 'proof.fees_collected_vnd', inputmode: 'numeric', required: true, autocomplete: 'off', value: fees !== null && fees !== undefined ? String(fees) : '' }),
-        fees !== null && fees !== undefined ? `Theo hồ sơ: ${B.money(fees)}. Sửa nếu thu khác.` : 'Nhập số tiền đã thu của người dân, 0 nếu không thu.'));
+      parts.push(feesField());
       collect.push((body, form) => {
         const checked = B.$$('input[name=checked-docs]:checked', form).map((x) => x.value);
         const extra = form.querySelector('#doc-other').value.trim();
@@ -1319,9 +1330,7 @@
         const seal = form.querySelector('#seal-number').value.trim();
         if (!seal) throw fieldError('proof.seal_number', 'Cần số niêm phong');
         if (new TextEncoder().encode(seal).length > 50) throw fieldError('proof.seal_number', 'Số niêm phong quá dài');
-        const raw = form.querySelector('#fees-collected').value.replace(/[\s.,₫đ]/g, '');
-        if (!/^\d{1,9}$/.test(raw) || Number(raw) > 100000000) throw fieldError('proof.fees_collected_vnd', 'Nhập số tiền bằng chữ số, từ 0 đến 100.000.000');
-        body.proof = Object.assign(body.proof || {}, { checked_documents: checked, seal_number: seal, fees_collected_vnd: Number(raw) });
+        body.proof = Object.assign(body.proof || {}, { checked_documents: checked, seal_number: seal, fees_collected_vnd: feesOf(form) });
         if (missing.length) Object.assign(body.proof, { incomplete: true, citizen_guided: true });
       });
     } else if (type === 'delivered') {
@@ -1331,7 +1340,11 @@
       parts.push(field('receiver-id', 'Số định danh (căn cước) người nhận',
         h('input', { id: 'receiver-id', name: 'proof.receiver_id_number', required: true, maxlength: 12, inputmode: 'numeric', autocomplete: 'off', 'aria-describedby': 'receiver-id-hint' }),
         'Ít nhất 4 chữ số cuối trên căn cước của người nhận, hoặc đủ 12 chữ số.'));
+      // A return-only dossier is paid for at the door when its result arrives.
+      const paysNow = Boolean(info && info.service === 'return');
+      if (paysNow) parts.push(feesField());
       collect.push((body, form) => {
+        if (paysNow) body.proof = Object.assign(body.proof || {}, { fees_collected_vnd: feesOf(form) });
         const name = form.querySelector('#receiver-name').value.trim();
         if (!name) throw fieldError('proof.receiver_name', 'Cần họ tên người nhận');
         const idn = form.querySelector('#receiver-id').value.replace(/\s/g, '');

@@ -331,7 +331,9 @@ fn hand_over_cash(
     let lines = crate::domain::cash::reconcile(&visits, &[]);
     for (i, line) in lines.iter().enumerate() {
         let (gap, note) = match i % 17 {
-            5 => (-20_000, Some("Thiếu 20.000 đồng, bưu tá nộp bù hôm sau")),
+            5 if line.collected_vnd >= 100_000 => {
+                (-20_000, Some("Thiếu 20.000 đồng, bưu tá nộp bù hôm sau"))
+            }
             11 => (10_000, Some("Thừa 10.000 đồng tiền lẻ của người dân")),
             _ => (0, None),
         };

@@ -6,6 +6,9 @@
 use crate::db::models::dossiers::Dossier;
 use crate::error::{ApiError, ErrorCode};
 
+/// The longest `If-Match` value the API accepts (the spec's `maxLength`).
+pub const MAX_LEN: usize = 200;
+
 /// What the client expects the dossier's version to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expect {
@@ -16,10 +19,12 @@ pub enum Expect {
 }
 
 impl Expect {
-    /// The header's value, if it was sent (a value that is not text never matches).
+    /// The header's value, if it was sent (a value that is not text, or longer than
+    /// the contract's `MAX_LEN`, never matches).
     pub fn from_header(value: Option<Result<&str, ()>>) -> Self {
         match value {
             None => Expect::Any,
+            Some(Ok(v)) if v.len() > MAX_LEN => Expect::Versions(vec![None]),
             Some(Ok(v)) => Self::parse(v),
             Some(Err(())) => Expect::Versions(vec![None]),
         }
@@ -89,5 +94,15 @@ mod tests {
             Expect::Versions(vec![Some(3), None])
         );
         assert!(!Expect::parse("\"x\"").is_any());
+        let long = "0".repeat(MAX_LEN + 1);
+        assert_eq!(
+            Expect::from_header(Some(Ok(&long))),
+            Expect::Versions(vec![None]),
+            "too long for the contract: never matches, even though it reads as 0"
+        );
+        assert_eq!(
+            Expect::from_header(Some(Ok(&long[1..]))),
+            Expect::Versions(vec![Some(0)])
+        );
     }
 }

@@ -41,7 +41,7 @@ struct Query {
 }
 
 fn day_param(s: Option<&str>, what: &str) -> Result<Option<NaiveDate>, ApiError> {
-    match s.map(str::trim).filter(|s| !s.is_empty()) {
+    match s.map(str::trim) {
         None => Ok(None),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)

@@ -3,7 +3,9 @@
 //! input changes nothing; concurrent hand-overs of one day: exactly one wins.
 
 use crate::helpers::{Backend, TestApp};
-use crate::lifecycle::{assigned_request, now, pickup_proof, vn_day, world, World};
+use crate::lifecycle::{
+    assigned_request, delivery_proof, now, pickup_proof, request, vn_day, world, World,
+};
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -85,6 +87,7 @@ async fn a_couriers_day_is_reconciled_and_handed_over_once(b: Backend) {
     }
     for q in [
         "?from=2026-13-01",
+        "?to=",
         "?from=2026-12-10&to=2026-12-01",
         "?from=2026-01-01&to=2026-12-01",
     ] {
@@ -208,7 +211,73 @@ async fn concurrent_handovers_of_one_day_record_one(b: Backend) {
     }
 }
 
+/// A return-only dossier (the citizen lodged it at the desk) is paid for at the door
+/// when its result comes home: that delivery carries the fees and what was collected.
+async fn a_return_only_dossier_is_paid_at_delivery(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let w = world(&app).await;
+    let mut body = request(w.agency_id);
+    body["service"] = json!("return");
+    body.as_object_mut().unwrap().remove("pickup_window");
+    body["agency_dossier_code"] = json!("000.00.01.H99-261207-0001");
+    let (s, d) = app
+        .post("/api/v1/pickup-requests", &w.operator, &body)
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let code = d["tracking_code"].as_str().unwrap().to_owned();
+    let total = d["fees"]["total_vnd"].as_i64().unwrap();
+    let (s, d) = app
+        .post(
+            &format!("/api/v1/dossiers/{code}/result-ready"),
+            &w.clerk,
+            &json!({"outcome": "approved"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{d}");
+    let task = |kind: &str| {
+        d["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["kind"] == kind)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (collect, deliver) = (task("collect"), task("deliver"));
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tasks/{collect}/assign"),
+            &w.dispatcher,
+            &json!({"courier_id": w.courier_id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    for (task, body) in [
+        (collect, json!({"type": "collected", "at": now()})),
+        (deliver, {
+            let mut proof = delivery_proof();
+            proof["fees_collected_vnd"] = json!(total);
+            json!({"type": "delivered", "at": now(), "proof": proof})
+        }),
+    ] {
+        let (s, v) = app
+            .post(&format!("/api/v1/tasks/{task}/events"), &w.courier, &body)
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let report = cash(&app, &w.dispatcher, "").await;
+    let line = &report["items"][0];
+    assert_eq!(line["collections"], 1, "{report}");
+    assert_eq!(line["expected_vnd"], total);
+    assert_eq!(line["collected_vnd"], total);
+    assert_eq!(line["collection_gap_vnd"], 0);
+}
+
 crate::on_both_backends!(
+    a_return_only_dossier_is_paid_at_delivery,
     a_couriers_day_is_reconciled_and_handed_over_once,
     concurrent_handovers_of_one_day_record_one
 );
