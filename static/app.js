@@ -357,6 +357,9 @@
     native.tabIndex = -1;
     native.setAttribute('aria-hidden', 'true');
     wrap.append(text, pick, native);
+    // The browser cannot point at a hidden field's min/max: the pages check dates themselves.
+    const form = wrap.closest('form');
+    if (form) form.noValidate = true;
     B.$$(`label[for="${CSS.escape(id)}"]`).forEach((l) => { l.htmlFor = text.id; });
 
     const set = (iso) => {

@@ -401,7 +401,47 @@ async fn unknown_routes_and_methods_are_problems(b: Backend) {
     assert_problem(res, 400, "invalid_query").await;
 }
 
+/// An `If-Match` longer than the contract's 200 characters is 422 and changes nothing,
+/// also when it comes with the key of a request already answered (no replay of it).
+async fn an_overlong_if_match_is_refused_even_with_a_used_key(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let w = crate::lifecycle::world(&app).await;
+    let (d, pickup) = crate::lifecycle::assigned_request(&app, &w).await;
+    let code = d["tracking_code"].as_str().unwrap().to_owned();
+    let url = format!("{}/api/v1/tasks/{pickup}/assign", app.base);
+    let send = |if_match: Option<String>| {
+        let mut req = app
+            .client
+            .post(&url)
+            .bearer_auth(&w.dispatcher)
+            .header("Idempotency-Key", "assign-once")
+            .json(&serde_json::json!({"courier_id": w.courier_id}));
+        if let Some(v) = if_match {
+            req = req.header("If-Match", v);
+        }
+        req.send()
+    };
+    assert_eq!(send(None).await.unwrap().status(), 200);
+    let before = app
+        .get(&format!("/api/v1/dossiers/{code}"), &w.dispatcher)
+        .await
+        .1;
+    for long in ["0".repeat(201), format!("\"{}\"", "7".repeat(199))] {
+        let res = send(Some(long)).await.unwrap();
+        assert_eq!(res.status(), 422);
+        assert!(res.headers().get("Idempotent-Replayed").is_none());
+    }
+    let after = app
+        .get(&format!("/api/v1/dossiers/{code}"), &w.dispatcher)
+        .await
+        .1;
+    assert_eq!(before, after);
+}
+
 crate::on_both_backends!(
+    an_overlong_if_match_is_refused_even_with_a_used_key,
     every_bad_input_is_a_4xx_problem_and_writes_nothing,
     unknown_routes_and_methods_are_problems
 );
