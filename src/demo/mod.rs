@@ -22,9 +22,14 @@ pub type DemoLogin = (&'static str, &'static str, &'static str);
 
 /// The logins printed at start, one per role, with the page each one uses (more demo
 /// users exist, see [`STAFF`]).
-pub const DEMO_USERS: [DemoLogin; 5] = [
+pub const DEMO_USERS: [DemoLogin; 6] = [
     ("tongdai", "Tổng đài viên", "/operator"),
     ("dieuphoi", "Điều phối viên Bưu cục Cao Lãnh", "/dispatch"),
+    (
+        "dieuphoi",
+        "Báo cáo, đối soát thu hộ (điều phối viên, quản trị)",
+        "/reports",
+    ),
     (
         "buuta1",
         "Bưu tá (buuta2–buuta10: các bưu tá khác)",
