@@ -213,13 +213,10 @@ async fn csv(
             ))
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"doi-soat-thu-ho-{from}-{to}.csv\""),
-        ))
-        .body(doc))
+    Ok(super::reports::csv_attachment(
+        &format!("doi-soat-thu-ho-{from}-{to}.csv"),
+        doc,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

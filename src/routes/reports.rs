@@ -229,13 +229,18 @@ async fn csv(
             ))
         })
         .await?;
-    Ok(HttpResponse::Ok()
+    Ok(csv_attachment("ho-so-buuta.csv", doc))
+}
+
+/// A CSV document as a download named `filename`.
+pub fn csv_attachment(filename: &str, doc: String) -> HttpResponse {
+    HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             "Content-Disposition",
-            "attachment; filename=\"ho-so-buuta.csv\"",
+            format!("attachment; filename=\"{filename}\""),
         ))
-        .body(doc))
+        .body(doc)
 }
 
 /// The charts we draw.
