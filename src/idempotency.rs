@@ -34,21 +34,6 @@ pub fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-/// An `If-Match` longer than the contract allows is refused before anything, a replay
-/// of the same key included.
-fn check_if_match(req: &HttpRequest) -> Result<(), ApiError> {
-    match req.headers().get(actix_web::http::header::IF_MATCH) {
-        Some(v) if v.len() > crate::dossiers::precondition::MAX_LEN => Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!(
-                "If-Match dài tối đa {} ký tự",
-                crate::dossiers::precondition::MAX_LEN
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
-
 fn replay(stored: &idempotency::Stored, hash: &str) -> Result<HttpResponse, ApiError> {
     if stored.request_hash != hash {
         return Err(ApiError::new(
@@ -76,7 +61,6 @@ where
     T: serde::Serialize,
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
 {
-    check_if_match(req)?;
     let op = move |c: &mut DbConnection| {
         op(c).and_then(|v| serde_json::to_value(v).map_err(ApiError::internal))
     };

@@ -81,8 +81,7 @@
     return r ? `${d} ngày ${r} giờ` : `${d} ngày`;
   }
 
-  /** `YYYY-MM-DD` → `DD/MM/YYYY` (no time zone involved). */
-  const dmy = (day) => (/^\d{4}-\d{2}-\d{2}$/.test(day || '') ? day.split('-').reverse().join('/') : day || '');
+  const dmy = B.dmy;
   /** `YYYY-MM-DD` plus `n` days. */
   function addDays(day, n) {
     const t = new Date(`${day}T00:00:00Z`);

@@ -19,14 +19,18 @@ pub enum Expect {
 }
 
 impl Expect {
-    /// The header's value, if it was sent (a value that is not text, or longer than
-    /// the contract's `MAX_LEN`, never matches).
-    pub fn from_header(value: Option<Result<&str, ()>>) -> Self {
+    /// The header's value, if it was sent: longer than the contract's `MAX_LEN` is 422
+    /// (before anything is looked up, a replay of an Idempotency-Key included); a value
+    /// that is not text never matches.
+    pub fn from_header(value: Option<Result<&str, ()>>) -> Result<Self, ApiError> {
         match value {
-            None => Expect::Any,
-            Some(Ok(v)) if v.len() > MAX_LEN => Expect::Versions(vec![None]),
-            Some(Ok(v)) => Self::parse(v),
-            Some(Err(())) => Expect::Versions(vec![None]),
+            None => Ok(Expect::Any),
+            Some(Ok(v)) if v.len() > MAX_LEN => Err(ApiError::new(
+                ErrorCode::ValidationFailed,
+                format!("If-Match dài tối đa {MAX_LEN} ký tự"),
+            )),
+            Some(Ok(v)) => Ok(Self::parse(v)),
+            Some(Err(())) => Ok(Expect::Versions(vec![None])),
         }
     }
 
@@ -95,14 +99,13 @@ mod tests {
         );
         assert!(!Expect::parse("\"x\"").is_any());
         let long = "0".repeat(MAX_LEN + 1);
+        let refused = Expect::from_header(Some(Ok(&long)))
+            .expect_err("too long for the contract, even though it reads as 0");
+        assert_eq!(refused.code.status().as_u16(), 422);
         assert_eq!(
-            Expect::from_header(Some(Ok(&long))),
-            Expect::Versions(vec![None]),
-            "too long for the contract: never matches, even though it reads as 0"
-        );
-        assert_eq!(
-            Expect::from_header(Some(Ok(&long[1..]))),
+            Expect::from_header(Some(Ok(&long[1..]))).unwrap(),
             Expect::Versions(vec![Some(0)])
         );
+        assert_eq!(Expect::from_header(None).unwrap(), Expect::Any);
     }
 }

@@ -7,7 +7,7 @@ use crate::auth::{AuthUser, Role};
 use crate::db::models::cash::{self, NewHandover};
 use crate::db::models::{couriers, users};
 use crate::db::{now_utc, DbConnection};
-use crate::domain::cash::{reconcile, totals, CashLine};
+use crate::domain::cash::{reconcile, totals, CashLine, Collection};
 use crate::domain::reports::csv_document;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
@@ -96,14 +96,8 @@ fn start_of(day: NaiveDate) -> chrono::NaiveDateTime {
 /// Each courier's name and post office, by courier id.
 type Couriers = HashMap<i64, (String, i64)>;
 
-/// Lines of the period for the couriers of `office` (every office when `None`), with
-/// each courier's name and post office.
-fn lines(
-    c: &mut DbConnection,
-    from: NaiveDate,
-    to: NaiveDate,
-    office: Option<i64>,
-) -> Result<(Vec<CashLine>, Couriers), ApiError> {
+/// The couriers of `office` (every office when `None`), with name and post office.
+fn couriers_of(c: &mut DbConnection, office: Option<i64>) -> Result<Couriers, ApiError> {
     let mut names = HashMap::new();
     for k in couriers::list(c, office)? {
         let name = users::find(c, k.user_id)?
@@ -111,17 +105,57 @@ fn lines(
             .unwrap_or_default();
         names.insert(k.id, (name, k.post_office_id));
     }
+    Ok(names)
+}
+
+/// The fee-bearing visits of days `[from, to]` by the couriers in `names`.
+fn visits_of(
+    c: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    names: &Couriers,
+) -> Result<Vec<Collection>, ApiError> {
     let end = to.succ_opt().unwrap_or(to);
-    let visits: Vec<_> = cash::collections(c, start_of(from), start_of(end))?
+    Ok(cash::collections(c, start_of(from), start_of(end))?
         .into_iter()
         .filter(|v| names.contains_key(&v.courier_id))
-        .collect();
+        .collect())
+}
+
+/// Lines of days `[from, to]` for the couriers of `office` (every office when `None`),
+/// with each courier's name and post office.
+fn lines(
+    c: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    office: Option<i64>,
+) -> Result<(Vec<CashLine>, Couriers), ApiError> {
+    let names = couriers_of(c, office)?;
+    let visits = visits_of(c, from, to, &names)?;
     let handed: Vec<_> = cash::between(c, from, to)?
         .iter()
         .filter(|h| names.contains_key(&h.courier_id))
         .map(cash::Row::handover)
         .collect();
     Ok((reconcile(&visits, &handed), names))
+}
+
+/// The lines of the period asked for, rendered by `render` in a read transaction.
+async fn with_lines<T: Send + 'static>(
+    auth: &AuthUser,
+    state: &AppState,
+    q: &Query,
+    render: impl FnOnce(NaiveDate, NaiveDate, Option<i64>, &[CashLine], &Couriers) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    auth.require(&ROLES)?;
+    let (from, to, office) = period(auth, q)?;
+    state
+        .db
+        .read(move |c| -> Result<T, ApiError> {
+            let (lines, names) = lines(c, from, to, office)?;
+            Ok(render(from, to, office, &lines, &names))
+        })
+        .await
 }
 
 fn line_json(l: &CashLine, names: &Couriers) -> Value {
@@ -140,19 +174,14 @@ async fn list(
     state: web::Data<AppState>,
     q: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(&ROLES)?;
-    let (from, to, office) = period(&auth, &q)?;
-    let body = state
-        .db
-        .read(move |c| -> Result<Value, ApiError> {
-            let (lines, names) = lines(c, from, to, office)?;
-            Ok(json!({
-                "from": from, "to": to, "post_office_id": office,
-                "items": lines.iter().map(|l| line_json(l, &names)).collect::<Vec<_>>(),
-                "totals": totals(&lines),
-            }))
+    let body = with_lines(&auth, &state, &q, |from, to, office, lines, names| {
+        json!({
+            "from": from, "to": to, "post_office_id": office,
+            "items": lines.iter().map(|l| line_json(l, names)).collect::<Vec<_>>(),
+            "totals": totals(lines),
         })
-        .await?;
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -161,62 +190,55 @@ async fn csv(
     state: web::Data<AppState>,
     q: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(&ROLES)?;
-    let (from, to, office) = period(&auth, &q)?;
-    let doc = state
-        .db
-        .read(move |c| -> Result<String, ApiError> {
-            let (lines, names) = lines(c, from, to, office)?;
-            let rows: Vec<Vec<String>> = lines
-                .iter()
-                .map(|l| {
-                    let h = l.handover.as_ref();
-                    vec![
-                        l.day.format("%d/%m/%Y").to_string(),
-                        names
-                            .get(&l.courier_id)
-                            .map(|n| n.0.clone())
-                            .unwrap_or_default(),
-                        l.collections.to_string(),
-                        l.expected_postal_vnd.to_string(),
-                        l.expected_agency_vnd.to_string(),
-                        l.expected_vnd.to_string(),
-                        l.collected_vnd.to_string(),
-                        h.map(|h| h.amount_vnd.to_string()).unwrap_or_default(),
-                        l.handover_gap_vnd
-                            .map(|g| g.to_string())
-                            .unwrap_or_default(),
-                        l.status.label_vi().to_owned(),
-                        h.map(|h| h.cashier_name.clone()).unwrap_or_default(),
-                        h.map(|h| h.recorded_at.clone()).unwrap_or_default(),
-                        h.and_then(|h| h.note.clone()).unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            Ok(csv_document(
-                &[
-                    "Ngày",
-                    "Bưu tá",
-                    "Số lượt thu",
-                    "Cước phải thu (đồng)",
-                    "Lệ phí thu hộ phải thu (đồng)",
-                    "Tổng phải thu (đồng)",
-                    "Bưu tá ghi đã thu (đồng)",
-                    "Thủ quỹ nhận (đồng)",
-                    "Chênh lệch (đồng)",
-                    "Trạng thái",
-                    "Thủ quỹ",
-                    "Thời điểm nộp",
-                    "Ghi chú",
-                ],
-                &rows,
-            ))
-        })
-        .await?;
-    Ok(super::reports::csv_attachment(
-        &format!("doi-soat-thu-ho-{from}-{to}.csv"),
-        doc,
-    ))
+    let (name, doc) = with_lines(&auth, &state, &q, |from, to, _, lines, names| {
+        let rows: Vec<Vec<String>> = lines
+            .iter()
+            .map(|l| {
+                let h = l.handover.as_ref();
+                vec![
+                    l.day.format("%d/%m/%Y").to_string(),
+                    names
+                        .get(&l.courier_id)
+                        .map(|n| n.0.clone())
+                        .unwrap_or_default(),
+                    l.collections.to_string(),
+                    l.expected_postal_vnd.to_string(),
+                    l.expected_agency_vnd.to_string(),
+                    l.expected_vnd.to_string(),
+                    l.collected_vnd.to_string(),
+                    h.map(|h| h.amount_vnd.to_string()).unwrap_or_default(),
+                    l.handover_gap_vnd
+                        .map(|g| g.to_string())
+                        .unwrap_or_default(),
+                    l.status.label_vi().to_owned(),
+                    h.map(|h| h.cashier_name.clone()).unwrap_or_default(),
+                    h.map(|h| h.recorded_at.clone()).unwrap_or_default(),
+                    h.and_then(|h| h.note.clone()).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        let doc = csv_document(
+            &[
+                "Ngày",
+                "Bưu tá",
+                "Số lượt thu",
+                "Cước phải thu (đồng)",
+                "Lệ phí thu hộ phải thu (đồng)",
+                "Tổng phải thu (đồng)",
+                "Bưu tá ghi đã thu (đồng)",
+                "Thủ quỹ nhận (đồng)",
+                "Chênh lệch (đồng)",
+                "Trạng thái",
+                "Thủ quỹ",
+                "Thời điểm nộp",
+                "Ghi chú",
+            ],
+            &rows,
+        );
+        (format!("doi-soat-thu-ho-{from}-{to}.csv"), doc)
+    })
+    .await?;
+    Ok(super::reports::csv_attachment(&name, doc))
 }
 
 #[derive(Debug, Deserialize)]
@@ -265,10 +287,17 @@ async fn hand_over(
             if who.role == Role::Dispatcher && who.post_office_id != Some(courier.post_office_id) {
                 return Err(ApiError::forbidden());
             }
-            let (before, _) = lines(c, b.day, b.day, Some(courier.post_office_id))?;
-            let collected = before
-                .iter()
-                .find(|l| l.courier_id == courier.id)
+            let user = users::find(c, courier.user_id)?;
+            let names: Couriers = HashMap::from([(
+                courier.id,
+                (
+                    user.map(|u| u.full_name).unwrap_or_default(),
+                    courier.post_office_id,
+                ),
+            )]);
+            let visits = visits_of(c, b.day, b.day, &names)?;
+            let collected = reconcile(&visits, &[])
+                .first()
                 .map_or(0, |l| l.collected_vnd);
             let fresh = cash::insert(
                 c,
@@ -298,10 +327,11 @@ async fn hand_over(
                     ),
                 ));
             }
-            let (after, names) = lines(c, b.day, b.day, Some(courier.post_office_id))?;
+            let handed = cash::find(c, courier.id, b.day)?
+                .ok_or_else(|| ApiError::internal("hand-over just recorded"))?;
+            let after = reconcile(&visits, &[handed.handover()]);
             let line = after
-                .iter()
-                .find(|l| l.courier_id == courier.id)
+                .first()
                 .ok_or_else(|| ApiError::internal("hand-over line"))?;
             Ok(line_json(line, &names))
         },

@@ -137,7 +137,7 @@ where
     let who = auth.clone();
     let code = code.into_inner().trim().to_uppercase();
     let limits = state.settings.attempt_limits();
-    let expect = super::if_match(&req);
+    let expect = super::if_match(&req)?;
     idempotency::write(&state, &auth, &req, &digest, StatusCode::OK, move |c| {
         if !expect.is_any() {
             expect.check(&actions::lock(c, &code)?)?;

@@ -87,8 +87,12 @@ pub fn paging(limit: Option<i64>, cursor: Option<&str>) -> Result<(i64, i64), Ap
     Ok((after, limit))
 }
 
-/// The dossier version a write was made from (`If-Match`), if the client named one.
-pub fn if_match(req: &actix_web::HttpRequest) -> crate::dossiers::precondition::Expect {
+/// The dossier version a write was made from (`If-Match`), if the client named one;
+/// called before the write (and its Idempotency-Key replay), so a malformed header is
+/// refused either way.
+pub fn if_match(
+    req: &actix_web::HttpRequest,
+) -> Result<crate::dossiers::precondition::Expect, ApiError> {
     crate::dossiers::precondition::Expect::from_header(
         req.headers()
             .get(actix_web::http::header::IF_MATCH)

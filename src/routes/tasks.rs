@@ -42,7 +42,7 @@ async fn assign(
     let (task_id, courier_id) = (id.into_inner(), body.0.courier_id);
     let limits = state.settings.attempt_limits();
     let who = auth.clone();
-    let expect = super::if_match(&req);
+    let expect = super::if_match(&req)?;
     // Whose route the task leaves, and its day, to re-time both routes after.
     let before = route_of_task(&state, task_id).await?;
     let res = idempotency::write(
@@ -332,9 +332,9 @@ async fn event(
     let input = check_event(body.into_inner())?;
     let task_id = id.into_inner();
     let limits = state.settings.attempt_limits();
+    let expect = super::if_match(&req)?;
     count_wrong_code(&state, &auth, &req, task_id, &input).await?;
     let who = auth.clone();
-    let expect = super::if_match(&req);
     let presence = state.presence.clone();
     // A failed attempt takes the stop (and what depended on it) off the route: the
     // rest of that route is renumbered and re-timed at once, on the board and the phone.
